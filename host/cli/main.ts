@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// `hearth` command line: the server itself and the admin commands.
+// commander parses flags; each command's work lives in its own module.
+import { Command, Option } from 'commander';
+import { ConfigError, loadServerConfig, type ServerConfigInput } from '../config/server-config.js';
+import { HearthServer, HEARTH_VERSION } from '../server/server.js';
+import * as admin from './admin.js';
+import { err, out } from './output.js';
+import { readPassword } from './password-input.js';
+
+const program = new Command();
+program.name('hearth').description('Hearth: self-hosted voice chat').version(HEARTH_VERSION);
+
+const dataOption = () => new Option('-d, --data <dir>', 'data directory').default('./hearth-data');
+
+program
+  .command('server')
+  .description('run a Hearth server (zero configuration: everything defaults)')
+  .addOption(dataOption())
+  .option('-c, --config <file>', 'JSON config file (default: <data>/config.json if present)')
+  .option('-p, --port <port>', 'TCP port of the control lane', (v) => Number(v))
+  .option('-H, --host <address>', 'bind address')
+  .option('--name <name>', 'server name shown to clients')
+  .option('--tls-cert <file>', 'PEM certificate to use instead of the generated one')
+  .option('--tls-key <file>', 'PEM private key for --tls-cert')
+  .addOption(new Option('--registration <policy>', 'who may create accounts').choices(['open', 'invite', 'closed']))
+  .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']))
+  .action(async (o: { data: string; config?: string; port?: number; host?: string; name?: string; tlsCert?: string; tlsKey?: string; registration?: 'open' | 'invite' | 'closed'; logLevel?: 'info' }) => {
+    const overrides: ServerConfigInput = { dataDir: o.data };
+    if (o.port !== undefined) overrides.port = o.port;
+    if (o.host !== undefined) overrides.host = o.host;
+    if (o.name !== undefined) overrides.serverName = o.name;
+    if (o.registration !== undefined) overrides.registration = o.registration;
+    if (o.tlsCert !== undefined || o.tlsKey !== undefined) overrides.tls = { certFile: o.tlsCert, keyFile: o.tlsKey };
+    if (o.logLevel !== undefined) overrides.log = { level: o.logLevel };
+    const server = new HearthServer(loadServerConfig(overrides, o.config));
+    const info = await server.start();
+    out(`Hearth ${HEARTH_VERSION} listening on ${info.host}:${info.port} (TLS 1.3)`);
+    out(`data directory: ${server.config.dataDir}`);
+    out(`certificate SHA-256 fingerprint: ${info.fingerprint}${info.certGenerated ? ' (newly generated)' : ''}`);
+    if (info.bootstrapToken) {
+      out('');
+      out('No admin account exists yet. Either register the first admin from a client with this one-time token:');
+      out(`  bootstrap token: ${info.bootstrapToken}`);
+      out(`or create one here:  hearth user add <name> --role admin --data ${o.data}`);
+    }
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      server.log.info({ signal }, 'shutting down');
+      await server.stop();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+const user = program.command('user').description('manage accounts');
+user
+  .command('add <username>')
+  .description('create an account')
+  .addOption(dataOption())
+  .option('-r, --role <role>', 'guest, member, moderator or admin', 'member')
+  .option('--password-stdin', 'read the password from standard input')
+  .action(async (username: string, o: { data: string; role: string; passwordStdin?: boolean }) => {
+    await admin.userAdd(o.data, username, o.role, await readPassword({ stdin: Boolean(o.passwordStdin) }));
+  });
+user
+  .command('passwd <username>')
+  .description('set a new password')
+  .addOption(dataOption())
+  .option('--password-stdin', 'read the password from standard input')
+  .action(async (username: string, o: { data: string; passwordStdin?: boolean }) => {
+    await admin.userPasswd(o.data, username, await readPassword({ stdin: Boolean(o.passwordStdin), prompt: 'New password: ' }));
+  });
+user
+  .command('role <username> <role>')
+  .description('change the global role of an account')
+  .addOption(dataOption())
+  .action((username: string, role: string, o: { data: string }) => admin.userRole(o.data, username, role));
+user
+  .command('list')
+  .description('list accounts')
+  .addOption(dataOption())
+  .action((o: { data: string }) => admin.userList(o.data));
+
+const ban = program.command('ban').description('manage bans');
+ban
+  .command('list')
+  .description('list active bans')
+  .addOption(dataOption())
+  .option('-a, --all', 'include expired bans')
+  .action((o: { data: string; all?: boolean }) => admin.banList(o.data, Boolean(o.all)));
+ban
+  .command('add')
+  .description('ban an account and/or an address')
+  .addOption(dataOption())
+  .option('-u, --user <username>', 'account to ban')
+  .option('-i, --ip <address>', 'address to ban')
+  .option('-r, --reason <text>', 'reason shown to the banned user', '')
+  .option('-t, --duration <time>', 'e.g. 30m, 12h, 7d (default: permanent)')
+  .action((o: { data: string; user?: string; ip?: string; reason: string; duration?: string }) => admin.banAdd(o.data, o));
+ban
+  .command('remove <id>')
+  .description('lift a ban')
+  .addOption(dataOption())
+  .action((id: string, o: { data: string }) => admin.banRemove(o.data, Number(id)));
+
+const channel = program.command('channel').description('inspect channels');
+channel
+  .command('list')
+  .description('print the channel tree')
+  .addOption(dataOption())
+  .action((o: { data: string }) => admin.channelList(o.data));
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof admin.CliError || e instanceof ConfigError) {
+    err(`hearth: ${e.message}`);
+    process.exit(1);
+  }
+  err(`hearth: ${(e as Error).stack ?? String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,115 @@
+// Server configuration: embedded defaults, then an optional JSON file, then
+// command-line flags. The file is validated with the same schema library as the
+// wire protocol so a typo is reported by name instead of silently ignored.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ROLES } from '../server/roles.js';
+
+const LogConfig = z
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    size: z.string().default('10m'),
+    frequency: z.union([z.enum(['daily', 'hourly']), z.number().int().positive()]).default('daily'),
+    keep: z.number().int().min(1).max(1000).default(10),
+    pretty: z.boolean().optional(),
+  })
+  .strict();
+
+const LimitsConfig = z
+  .object({
+    /** Largest control frame accepted, in bytes of JSON. */
+    maxFrameBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+    maxConnections: z.number().int().positive().default(2000),
+    maxConnectionsPerIp: z.number().int().positive().default(20),
+    /** A TLS handshake that has not finished by then is dropped. */
+    handshakeTimeoutMs: z.number().int().positive().default(10_000),
+    /** A connection that has not logged in by then is dropped. */
+    loginTimeoutMs: z.number().int().positive().default(30_000),
+    /** A session that sends nothing (not even a ping) for this long is dropped. */
+    idleTimeoutMs: z.number().int().positive().default(90_000),
+    /** A frame that started arriving but is not complete by then is dropped. */
+    frameStallTimeoutMs: z.number().int().positive().default(15_000),
+    /** Control messages per second per connection (token bucket). */
+    messagesPerSecond: z.number().positive().default(20),
+    messageBurst: z.number().int().positive().default(60),
+    /** Messages refused for rate within one refill period before the connection is cut. */
+    floodDisconnectAfter: z.number().int().positive().default(40),
+    chatMessagesPerWindow: z.number().int().positive().default(10),
+    chatWindowMs: z.number().int().positive().default(10_000),
+    chatMaxChars: z.number().int().positive().max(20_000).default(2000),
+    historyOnJoin: z.number().int().min(0).max(500).default(50),
+    historyKeepPerChannel: z.number().int().min(1).default(1000),
+    channelNameMaxChars: z.number().int().positive().default(64),
+    maxChannels: z.number().int().positive().default(1000),
+  })
+  .strict();
+
+const ThrottleConfig = z
+  .object({
+    /** Failed logins allowed per IP and per account inside `windowMs` before lockout. */
+    maxFailures: z.number().int().positive().default(5),
+    windowMs: z.number().int().positive().default(15 * 60_000),
+    /** First lockout length; doubles with every further failure, capped at `maxLockoutMs`. */
+    lockoutMs: z.number().int().positive().default(30_000),
+    maxLockoutMs: z.number().int().positive().default(15 * 60_000),
+  })
+  .strict();
+
+export const ServerConfigSchema = z
+  .object({
+    dataDir: z.string().default('./hearth-data'),
+    host: z.string().default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(64738),
+    serverName: z.string().min(1).max(64).default('Hearth'),
+    welcomeText: z.string().max(2000).default('Welcome to Hearth.'),
+    tls: z.object({ certFile: z.string().optional(), keyFile: z.string().optional() }).strict().default({}),
+    registration: z.enum(['open', 'invite', 'closed']).default('open'),
+    defaultRole: z.enum(ROLES).default('member'),
+    limits: LimitsConfig.default(LimitsConfig.parse({})),
+    loginThrottle: ThrottleConfig.default(ThrottleConfig.parse({})),
+    log: LogConfig.default(LogConfig.parse({})),
+  })
+  .strict();
+
+export type ServerConfig = z.infer<typeof ServerConfigSchema>;
+export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
+
+/** Deep-merges plain objects; later wins. Arrays and scalars are replaced. */
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    const b = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
+        ? merge(b as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Builds the effective configuration. `file` is read if given (it must exist) or,
+ * when absent, `<dataDir>/config.json` is read if it exists.
+ */
+export function loadServerConfig(overrides: ServerConfigInput = {}, file?: string): ServerConfig {
+  const dataDir = overrides.dataDir ?? './hearth-data';
+  const path = file ?? resolve(dataDir, 'config.json');
+  let fromFile: Record<string, unknown> = {};
+  if (file !== undefined || existsSync(path)) {
+    try {
+      fromFile = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+    }
+  }
+  const result = ServerConfigSchema.safeParse(merge(fromFile, overrides as Record<string, unknown>));
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${issues}`);
+  }
+  return { ...result.data, dataDir: resolve(result.data.dataDir) };
+}

@@ -1,0 +1,75 @@
+// Versioned schema. Each entry moves the database from version i to i+1 and runs
+// inside one transaction with PRAGMA user_version bumped, so a crash mid-way
+// leaves the previous version intact. Never edit a shipped migration: append.
+export const MIGRATIONS: readonly string[] = [
+  /* 1: accounts, channels, bans, chat, invites, settings */ `
+  CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT    NOT NULL,
+    -- NFKC + lower case: the uniqueness key ("Alice" and "alice" are one account)
+    username_key  TEXT    NOT NULL UNIQUE,
+    password_hash TEXT    NOT NULL,
+    role          TEXT    NOT NULL DEFAULT 'member' CHECK (role IN ('guest','member','moderator','admin')),
+    created_at    INTEGER NOT NULL,
+    last_seen_at  INTEGER
+  );
+
+  CREATE TABLE channels (
+    id            INTEGER PRIMARY KEY,
+    parent_id     INTEGER REFERENCES channels(id) ON DELETE CASCADE,
+    name          TEXT    NOT NULL,
+    is_voice      INTEGER NOT NULL DEFAULT 1 CHECK (is_voice IN (0,1)),
+    required_role TEXT    NOT NULL DEFAULT 'guest' CHECK (required_role IN ('guest','member','moderator','admin')),
+    position      INTEGER NOT NULL DEFAULT 0,
+    description   TEXT    NOT NULL DEFAULT '',
+    created_at    INTEGER NOT NULL
+  );
+  -- exactly one root
+  CREATE UNIQUE INDEX channels_one_root ON channels ((parent_id IS NULL)) WHERE parent_id IS NULL;
+  CREATE INDEX channels_parent ON channels (parent_id, position);
+  INSERT INTO channels (id, parent_id, name, is_voice, required_role, position, description, created_at)
+    VALUES (1, NULL, 'Root', 1, 'guest', 0, '', CAST(unixepoch('subsec') * 1000 AS INTEGER));
+
+  CREATE TABLE bans (
+    id             INTEGER PRIMARY KEY,
+    ip             TEXT,
+    user_id        INTEGER REFERENCES users(id) ON DELETE CASCADE,
+    expires_at     INTEGER,            -- NULL: permanent
+    reason         TEXT    NOT NULL,
+    banned_by      INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    banned_by_name TEXT    NOT NULL,
+    created_at     INTEGER NOT NULL,
+    CHECK (ip IS NOT NULL OR user_id IS NOT NULL)
+  );
+  CREATE INDEX bans_ip ON bans (ip);
+  CREATE INDEX bans_user ON bans (user_id);
+
+  CREATE TABLE chat_messages (
+    id           INTEGER PRIMARY KEY,
+    channel_id   INTEGER REFERENCES channels(id) ON DELETE CASCADE,
+    recipient_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+    sender_id    INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    sender_name  TEXT    NOT NULL,
+    text         TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    CHECK ((channel_id IS NULL) <> (recipient_id IS NULL))
+  );
+  CREATE INDEX chat_channel ON chat_messages (channel_id, id);
+  CREATE INDEX chat_direct ON chat_messages (recipient_id, id);
+
+  CREATE TABLE invites (
+    id          INTEGER PRIMARY KEY,
+    token_hash  TEXT    NOT NULL UNIQUE,  -- sha256 of the token; the token itself is shown once
+    role        TEXT    NOT NULL DEFAULT 'member',
+    created_by  INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER,
+    uses_left   INTEGER NOT NULL DEFAULT 1
+  );
+
+  CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];

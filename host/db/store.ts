@@ -1,0 +1,36 @@
+// Everything the server keeps on disk, behind one object.
+import { join } from 'node:path';
+import type { Logger } from '../log/logger.js';
+import { openDatabase, type Db } from './database.js';
+import { UsersRepo } from './users.js';
+import { ChannelsRepo } from './channels.js';
+import { BansRepo } from './bans.js';
+import { ChatRepo } from './chat.js';
+import { InvitesRepo } from './invites.js';
+import { SettingsRepo } from './settings.js';
+
+export class Store {
+  readonly users: UsersRepo;
+  readonly channels: ChannelsRepo;
+  readonly bans: BansRepo;
+  readonly chat: ChatRepo;
+  readonly invites: InvitesRepo;
+  readonly settings: SettingsRepo;
+
+  private constructor(readonly db: Db) {
+    this.users = new UsersRepo(db);
+    this.channels = new ChannelsRepo(db);
+    this.bans = new BansRepo(db);
+    this.chat = new ChatRepo(db);
+    this.invites = new InvitesRepo(db);
+    this.settings = new SettingsRepo(db);
+  }
+
+  static open(dataDir: string, log: Logger): Store {
+    return new Store(openDatabase(join(dataDir, 'hearth.db'), log));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,110 @@
+// Accounts. The uniqueness key is NFKC + lower case, so look-alike spellings
+// that differ only in case or compatibility form cannot register twice.
+import type { Db } from './database.js';
+import type { Role } from '../server/roles.js';
+
+export interface UserRecord {
+  id: number;
+  username: string;
+  role: Role;
+  createdAt: number;
+  lastSeenAt: number | null;
+}
+
+interface Row {
+  id: number;
+  username: string;
+  role: Role;
+  created_at: number;
+  last_seen_at: number | null;
+  password_hash: string;
+}
+
+export function usernameKey(username: string): string {
+  return username.normalize('NFKC').toLowerCase();
+}
+
+const toRecord = (r: Row): UserRecord => ({
+  id: r.id,
+  username: r.username,
+  role: r.role,
+  createdAt: r.created_at,
+  lastSeenAt: r.last_seen_at,
+});
+
+export class UsersRepo {
+  private readonly insertStmt;
+  private readonly byKey;
+  private readonly byId;
+  private readonly setRoleStmt;
+  private readonly setHashStmt;
+  private readonly touchStmt;
+  private readonly listStmt;
+  private readonly countRoleStmt;
+  private readonly countStmt;
+  private readonly deleteStmt;
+
+  constructor(db: Db) {
+    this.insertStmt = db.prepare<[string, string, string, Role, number]>(
+      'INSERT INTO users (username, username_key, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.byKey = db.prepare<[string], Row>('SELECT * FROM users WHERE username_key = ?');
+    this.byId = db.prepare<[number], Row>('SELECT * FROM users WHERE id = ?');
+    this.setRoleStmt = db.prepare<[Role, number]>('UPDATE users SET role = ? WHERE id = ?');
+    this.setHashStmt = db.prepare<[string, number]>('UPDATE users SET password_hash = ? WHERE id = ?');
+    this.touchStmt = db.prepare<[number, number]>('UPDATE users SET last_seen_at = ? WHERE id = ?');
+    this.listStmt = db.prepare<[], Row>('SELECT * FROM users ORDER BY username_key');
+    this.countRoleStmt = db.prepare<[Role], { n: number }>('SELECT COUNT(*) AS n FROM users WHERE role = ?');
+    this.countStmt = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users');
+    this.deleteStmt = db.prepare<[number]>('DELETE FROM users WHERE id = ?');
+  }
+
+  /** Returns the new user, or null when the name is taken. */
+  create(username: string, passwordHash: string, role: Role, now = Date.now()): UserRecord | null {
+    try {
+      const info = this.insertStmt.run(username, usernameKey(username), passwordHash, role, now);
+      return { id: Number(info.lastInsertRowid), username, role, createdAt: now, lastSeenAt: null };
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return null;
+      throw err;
+    }
+  }
+
+  findByName(username: string): (UserRecord & { passwordHash: string }) | null {
+    const r = this.byKey.get(usernameKey(username));
+    return r ? { ...toRecord(r), passwordHash: r.password_hash } : null;
+  }
+
+  findById(id: number): UserRecord | null {
+    const r = this.byId.get(id);
+    return r ? toRecord(r) : null;
+  }
+
+  setRole(id: number, role: Role): boolean {
+    return this.setRoleStmt.run(role, id).changes === 1;
+  }
+
+  setPasswordHash(id: number, hash: string): boolean {
+    return this.setHashStmt.run(hash, id).changes === 1;
+  }
+
+  touch(id: number, now = Date.now()): void {
+    this.touchStmt.run(now, id);
+  }
+
+  list(): UserRecord[] {
+    return this.listStmt.all().map(toRecord);
+  }
+
+  countWithRole(role: Role): number {
+    return this.countRoleStmt.get(role)!.n;
+  }
+
+  count(): number {
+    return this.countStmt.get()!.n;
+  }
+
+  remove(id: number): boolean {
+    return this.deleteStmt.run(id).changes === 1;
+  }
+}

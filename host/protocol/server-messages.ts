@@ -1,0 +1,77 @@
+// Shapes of what the server sends. These are types only: the server builds
+// them, the client library and tests read them.
+import type { Role } from '../server/roles.js';
+import type { ErrorCode } from './errors.js';
+
+export interface ChannelView {
+  id: number;
+  parentId: number | null;
+  name: string;
+  isVoice: boolean;
+  requiredRole: Role;
+  position: number;
+  description: string;
+}
+
+export interface UserView {
+  sessionId: number;
+  userId: number;
+  username: string;
+  role: Role;
+  channelId: number;
+  selfMute: boolean;
+  selfDeaf: boolean;
+  serverMute: boolean;
+}
+
+export interface ChatMessageView {
+  id: number;
+  channelId: number | null;
+  recipientId: number | null;
+  senderId: number | null;
+  senderName: string;
+  text: string;
+  createdAt: number;
+}
+
+export interface BanView {
+  id: number;
+  userId: number | null;
+  username: string | null;
+  ip: string | null;
+  reason: string;
+  expiresAt: number | null;
+  bannedByName: string;
+  createdAt: number;
+}
+
+export interface SelfView {
+  sessionId: number;
+  userId: number;
+  username: string;
+  role: Role;
+}
+
+export interface StateSnapshot {
+  self: SelfView;
+  channels: ChannelView[];
+  users: UserView[];
+}
+
+export interface WelcomeResult extends StateSnapshot {
+  server: { name: string; version: string; welcomeText: string; protocol: number };
+}
+
+export type ServerMessage =
+  | { type: 'reply'; id: number | string; ok: true; result: unknown }
+  | { type: 'error'; id?: number | string; code: ErrorCode; message: string; details?: Record<string, unknown> }
+  | ({ type: 'state' } & StateSnapshot)
+  | { type: 'channel.upsert'; channel: ChannelView }
+  | { type: 'channel.remove'; channelIds: number[] }
+  | { type: 'user.upsert'; user: UserView }
+  | { type: 'user.remove'; sessionId: number; reason: string }
+  | { type: 'chat.message'; message: ChatMessageView }
+  | { type: 'chat.history'; channelId: number; messages: ChatMessageView[] }
+  | { type: 'disconnect'; code: ErrorCode; message: string; reason?: string; expiresAt?: number | null };
+
+export const PROTOCOL_VERSION = 1;

@@ -1,0 +1,216 @@
+// One TLS connection: bytes → frames → JSON → schema → handler, strictly in
+// order. Everything that can go wrong with input ends here as an error reply
+// or, for abuse, a disconnect; nothing escapes to crash the server.
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from '../log/logger.js';
+import { encodeJsonFrame, FrameDecoder, FrameKind, FrameTooLargeError, type Frame } from '../protocol/framing.js';
+import { ERROR_CODES, ProtocolError, type ErrorCode } from '../protocol/errors.js';
+import { parseClientMessage, PRE_AUTH_TYPES, type ClientMessage } from '../protocol/client-messages.js';
+import type { ServerMessage } from '../protocol/server-messages.js';
+import type { ServerConfig } from '../config/server-config.js';
+import { TokenBucket } from './token-bucket.js';
+import type { Role } from './roles.js';
+
+/** What a connection knows once logged in. */
+export interface SessionInfo {
+  sessionId: number;
+  userId: number;
+  username: string;
+  role: Role;
+  channelId: number;
+  selfMute: boolean;
+  selfDeaf: boolean;
+  serverMute: boolean;
+  connectedAt: number;
+}
+
+export type MessageHandler = (conn: Connection, message: ClientMessage) => Promise<unknown> | unknown;
+
+/** A socket whose peer does not read is cut before its backlog costs us memory. */
+const MAX_PENDING_WRITE_BYTES = 4 * 1024 * 1024;
+/** Frames waiting behind a slow (async) handler; more than this is a flood. */
+const MAX_QUEUED_FRAMES = 256;
+const FLOOD_WINDOW_MS = 10_000;
+
+export class Connection {
+  session: SessionInfo | null = null;
+  readonly connectedAt = Date.now();
+  lastActivity = Date.now();
+  closed = false;
+  /** Extra per-connection hooks (e.g. the voice tunnel) can attach here. */
+  onVoiceFrame: ((body: Buffer) => void) | null = null;
+
+  private readonly decoder: FrameDecoder;
+  private readonly bucket: TokenBucket;
+  private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private violations = 0;
+  private violationWindowStart = Date.now();
+  private readonly closeListeners: Array<(code: ErrorCode | 'CLOSED') => void> = [];
+
+  constructor(
+    readonly socket: TLSSocket,
+    readonly ip: string,
+    readonly connId: number,
+    private readonly config: ServerConfig,
+    readonly log: Logger,
+    private readonly handle: MessageHandler,
+  ) {
+    this.decoder = new FrameDecoder(config.limits.maxFrameBytes);
+    this.bucket = new TokenBucket(config.limits.messagesPerSecond, config.limits.messageBurst);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => log.debug({ err: err.message }, 'socket error'));
+    socket.on('close', () => this.finish('CLOSED'));
+  }
+
+  onClose(fn: (code: ErrorCode | 'CLOSED') => void): void {
+    this.closeListeners.push(fn);
+  }
+
+  send(message: ServerMessage): void {
+    this.sendRaw(encodeJsonFrame(message));
+  }
+
+  sendRaw(frame: Buffer): void {
+    if (this.closed || this.socket.destroyed) return;
+    if (this.socket.writableLength > MAX_PENDING_WRITE_BYTES) {
+      this.log.warn({ pending: this.socket.writableLength }, 'peer is not reading; disconnecting');
+      this.socket.destroy();
+      return;
+    }
+    this.socket.write(frame);
+  }
+
+  sendError(code: ErrorCode, message: string = ERROR_CODES[code], id?: unknown, details?: Record<string, unknown>): void {
+    const m: ServerMessage = { type: 'error', code, message };
+    if (typeof id === 'number' || typeof id === 'string') m.id = id;
+    if (details) m.details = details;
+    this.send(m);
+  }
+
+  /** Tells the peer why, then closes. Idempotent. */
+  disconnect(code: ErrorCode, message: string = ERROR_CODES[code], extra: { reason?: string; expiresAt?: number | null } = {}): void {
+    if (this.closed) return;
+    this.send({ type: 'disconnect', code, message, ...extra });
+    this.log.info({ code, reason: extra.reason }, 'disconnecting');
+    this.finish(code);
+    this.socket.end();
+    // A peer that never reads must not keep the socket half-open forever.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  /** Periodic checks driven by the server's sweep timer. */
+  checkTimers(now: number): void {
+    const l = this.config.limits;
+    if (this.closed) return;
+    if (this.session === null && now - this.connectedAt > l.loginTimeoutMs) {
+      this.disconnect('TIMEOUT', 'not logged in within the login timeout');
+    } else if (this.decoder.partialSince !== null && now - this.decoder.partialSince > l.frameStallTimeoutMs) {
+      this.disconnect('TIMEOUT', 'a frame stalled half-sent');
+    } else if (now - this.lastActivity > l.idleTimeoutMs) {
+      this.disconnect('TIMEOUT', 'no traffic within the idle timeout (send ping)');
+    }
+  }
+
+  private finish(code: ErrorCode | 'CLOSED'): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const fn of this.closeListeners) {
+      try {
+        fn(code);
+      } catch (err) {
+        this.log.error({ err }, 'close listener failed');
+      }
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      if (err instanceof FrameTooLargeError) {
+        this.log.warn({ length: err.length }, 'oversized frame');
+        this.disconnect('FRAME_TOO_LARGE', err.message);
+      } else {
+        this.log.warn({ err: (err as Error).message }, 'bad frame');
+        this.disconnect('BAD_FRAME', (err as Error).message);
+      }
+      return;
+    }
+    if (frames.length === 0) return;
+    this.lastActivity = Date.now();
+    for (const frame of frames) {
+      if (this.queued >= MAX_QUEUED_FRAMES) {
+        this.log.warn('frame queue overflow');
+        this.disconnect('FLOOD', 'too many messages queued');
+        return;
+      }
+      this.queued++;
+      this.queue = this.queue.then(() => this.process(frame)).finally(() => this.queued--);
+    }
+  }
+
+  private async process(frame: Frame): Promise<void> {
+    if (this.closed) return;
+    if (frame.kind === FrameKind.voice) {
+      // Voice tunnel frames are rate-limited by the voice lane, not here.
+      if (this.session && this.onVoiceFrame) this.onVoiceFrame(frame.body);
+      else this.sendError(this.session ? 'BAD_FRAME' : 'NOT_AUTHENTICATED', 'voice frames need a voice session');
+      return;
+    }
+    if (frame.kind !== FrameKind.json) {
+      this.sendError('BAD_FRAME', `unknown frame kind ${frame.kind}`);
+      return;
+    }
+    if (!this.rateOk()) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(frame.body));
+    } catch {
+      this.sendError('BAD_JSON', 'frame body is not valid UTF-8 JSON');
+      return;
+    }
+    const parsed = parseClientMessage(value);
+    if (!parsed.ok) {
+      this.sendError(parsed.code, parsed.message, parsed.id, parsed.details);
+      return;
+    }
+    const msg = parsed.message;
+    if (this.session === null && !PRE_AUTH_TYPES.has(msg.type)) {
+      this.sendError('NOT_AUTHENTICATED', `log in before sending ${msg.type}`, msg.id);
+      return;
+    }
+    try {
+      const result = await this.handle(this, msg);
+      if (msg.id !== undefined && !this.closed) {
+        this.send({ type: 'reply', id: msg.id, ok: true, result: result ?? {} });
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        this.sendError(err.code, err.message, msg.id, err.details);
+      } else {
+        this.log.error({ err, type: msg.type }, 'handler failed');
+        this.sendError('INTERNAL', 'internal error; nothing was changed', msg.id);
+      }
+    }
+  }
+
+  private rateOk(): boolean {
+    if (this.bucket.take()) return true;
+    const now = Date.now();
+    if (now - this.violationWindowStart > FLOOD_WINDOW_MS) {
+      this.violationWindowStart = now;
+      this.violations = 0;
+    }
+    this.violations++;
+    if (this.violations > this.config.limits.floodDisconnectAfter) {
+      this.log.warn({ violations: this.violations }, 'flood');
+      this.disconnect('FLOOD', 'sustained message flood');
+    } else if (this.violations <= 5) {
+      this.sendError('RATE_LIMITED', 'too many messages; slow down');
+    }
+    return false;
+  }
+}

@@ -1,0 +1,58 @@
+// Text chat: channel messages go to everyone in the channel (and echo to the
+// sender), direct messages to every online session of the recipient. Both are
+// stored; each channel keeps its newest `historyKeepPerChannel` messages.
+import { ProtocolError } from '../../protocol/errors.js';
+import type { ClientMessage } from '../../protocol/client-messages.js';
+import type { ServerMessage } from '../../protocol/server-messages.js';
+import type { AuthedConnection, ServerContext } from '../context.js';
+import { chatView } from '../hub.js';
+import { TokenBucket } from '../token-bucket.js';
+
+const chatBuckets = new WeakMap<AuthedConnection, TokenBucket>();
+
+function checkText(ctx: ServerContext, conn: AuthedConnection, text: string): string {
+  const l = ctx.config.limits;
+  const trimmed = text.trim();
+  if (trimmed.length === 0) throw new ProtocolError('INVALID_MESSAGE', 'empty message');
+  if ([...trimmed].length > l.chatMaxChars) throw new ProtocolError('TOO_LONG', `messages have at most ${l.chatMaxChars} characters`);
+  let bucket = chatBuckets.get(conn);
+  if (!bucket) {
+    bucket = new TokenBucket(l.chatMessagesPerWindow / (l.chatWindowMs / 1000), l.chatMessagesPerWindow);
+    chatBuckets.set(conn, bucket);
+  }
+  if (!bucket.take()) throw new ProtocolError('RATE_LIMITED', 'too many chat messages; slow down');
+  return trimmed;
+}
+
+export function send(ctx: ServerContext, conn: AuthedConnection, m: ClientMessage<'chat.send'>): object {
+  const c = ctx.hub.tree.get(m.channelId);
+  if (!c || !ctx.hub.tree.canAccess(conn.session.role, c.id)) throw new ProtocolError('NOT_FOUND', `no channel ${m.channelId}`);
+  const text = checkText(ctx, conn, m.text);
+  const s = conn.session;
+  const rec = ctx.store.chat.addChannelMessage(c.id, s.userId, s.username, text);
+  ctx.store.chat.prune(c.id, ctx.config.limits.historyKeepPerChannel);
+  conn.log.info({ channelId: c.id, messageId: rec.id, from: s.username, chars: text.length }, 'chat message');
+  const out: ServerMessage = { type: 'chat.message', message: chatView(rec) };
+  const recipients = new Set(ctx.hub.inChannel(c.id));
+  recipients.add(conn);
+  for (const r of recipients) r.send(out);
+  return { message: chatView(rec) };
+}
+
+export function direct(ctx: ServerContext, conn: AuthedConnection, m: ClientMessage<'chat.direct'>): object {
+  const target = ctx.store.users.findById(m.userId);
+  if (!target) throw new ProtocolError('NOT_FOUND', `no user ${m.userId}`);
+  const text = checkText(ctx, conn, m.text);
+  const s = conn.session;
+  const rec = ctx.store.chat.addDirectMessage(target.id, s.userId, s.username, text);
+  conn.log.info({ to: target.id, messageId: rec.id, from: s.username }, 'direct message');
+  const out: ServerMessage = { type: 'chat.message', message: chatView(rec) };
+  const recipients = new Set([...ctx.hub.sessionsOfUser(target.id), ...ctx.hub.sessionsOfUser(s.userId)]);
+  for (const r of recipients) r.send(out);
+  return { message: chatView(rec), delivered: ctx.hub.sessionsOfUser(target.id).length > 0 };
+}
+
+export function history(ctx: ServerContext, conn: AuthedConnection, m: ClientMessage<'chat.history'>): object {
+  if (!ctx.hub.tree.canAccess(conn.session.role, m.channelId)) throw new ProtocolError('NOT_FOUND', `no channel ${m.channelId}`);
+  return { channelId: m.channelId, messages: ctx.store.chat.recent(m.channelId, m.limit, m.beforeId).map(chatView) };
+}

@@ -1,0 +1,225 @@
+// Voice-lane datagram codec + AEAD. Shared by server and client.
+//
+// Datagram: [token u32][sequence u64][timestamp u64][ChaCha20-Poly1305(payload) || tag16]
+// (big-endian; the 20-byte header is the associated data). Test vectors and the
+// full derivation live in docs/voice-vectors.md.
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+
+export const HEADER_BYTES = 20;
+export const TAG_BYTES = 16;
+export const NONCE_BYTES = 12;
+/** Largest legal Opus packet (RFC 6716 §3.2.1). */
+export const MAX_PAYLOAD_BYTES = 1275;
+export const MIN_DATAGRAM_BYTES = HEADER_BYTES + TAG_BYTES;
+export const MAX_DATAGRAM_BYTES = HEADER_BYTES + MAX_PAYLOAD_BYTES + TAG_BYTES;
+export const VOICE_SECRET_BYTES = 32;
+export const VOICE_KEY_BYTES = 32;
+export const MAX_U64 = 0xffff_ffff_ffff_ffffn;
+
+export const VOICE_KDF_SALT = 'hearth-voice-v1';
+export const VOICE_KDF_INFO_C2S = 'client->server';
+export const VOICE_KDF_INFO_S2C = 'server->client';
+
+export type VoiceBackend = 'node' | 'noble';
+
+/**
+ * Measured with bench/voice-crypto.ts (120-byte payload, Node 20 / OpenSSL 3):
+ * node:crypto seal+open is roughly 2x faster than @noble/ciphers despite
+ * creating a fresh Cipheriv per packet. Noble stays as a pure-JS fallback
+ * (e.g. an OpenSSL build without ChaCha20-Poly1305) and as a cross-check.
+ */
+export const DEFAULT_VOICE_BACKEND: VoiceBackend = 'node';
+
+const NODE_ALG = 'chacha20-poly1305';
+const TWO_32 = 0x1_0000_0000;
+
+export interface VoiceKeys {
+  /** Seals client→server packets (client side) / opens them (server side). */
+  clientToServer: Buffer;
+  /** Seals server→client packets (server side) / opens them (client side). */
+  serverToClient: Buffer;
+}
+
+export interface VoiceHeader {
+  token: number;
+  sequence: bigint;
+  timestamp: bigint;
+}
+
+export interface VoicePacket extends VoiceHeader {
+  payload: Buffer;
+}
+
+/** Unsigned 64-bit value; numbers must be safe integers (the fast path). */
+export type U64 = bigint | number;
+
+// Separate keys per direction so a server→client datagram can never be
+// replayed back to the server as a valid client→server one (same token and
+// sequence would otherwise give the same key+nonce).
+export function deriveVoiceKeys(secret: Uint8Array): VoiceKeys {
+  if (secret.length !== VOICE_SECRET_BYTES) {
+    throw new RangeError(`voice secret must be ${VOICE_SECRET_BYTES} bytes, got ${secret.length}`);
+  }
+  const derive = (info: string): Buffer =>
+    Buffer.from(hkdfSync('sha256', secret, VOICE_KDF_SALT, info, VOICE_KEY_BYTES));
+  return { clientToServer: derive(VOICE_KDF_INFO_C2S), serverToClient: derive(VOICE_KDF_INFO_S2C) };
+}
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function writeU64(buf: Buffer, offset: number, v: U64, what: string): void {
+  if (typeof v === 'number') {
+    // Two u32 writes avoid BigInt boxing for counters kept as plain numbers.
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${what} out of range: ${v}`);
+    buf.writeUInt32BE(Math.floor(v / TWO_32), offset);
+    buf.writeUInt32BE(v >>> 0, offset + 4);
+  } else {
+    if (v < 0n || v > MAX_U64) throw new RangeError(`${what} out of range: ${v}`);
+    buf.writeBigUInt64BE(v, offset);
+  }
+}
+
+export function writeHeader(buf: Buffer, offset: number, token: number, sequence: U64, timestamp: U64): void {
+  if (!Number.isInteger(token) || token < 0 || token > 0xffff_ffff) {
+    throw new RangeError(`token out of range: ${token}`);
+  }
+  if (offset < 0 || offset + HEADER_BYTES > buf.length) throw new RangeError('header does not fit');
+  buf.writeUInt32BE(token, offset);
+  writeU64(buf, offset + 4, sequence, 'sequence');
+  writeU64(buf, offset + 12, timestamp, 'timestamp');
+}
+
+export function readHeader(buf: Uint8Array): VoiceHeader | null {
+  if (buf.length < HEADER_BYTES) return null;
+  const b = asBuffer(buf);
+  // BigInt reads measured no slower than number pairs; the AEAD dominates.
+  return { token: b.readUInt32BE(0), sequence: b.readBigUInt64BE(4), timestamp: b.readBigUInt64BE(12) };
+}
+
+export interface VoiceCipherOptions {
+  backend?: VoiceBackend;
+}
+
+/**
+ * One instance per direction key. Stateless per packet: the caller owns the
+ * sequence counter, and must never seal two packets with the same
+ * (token, sequence) under one key.
+ *
+ * Nonce = token || sequence, which is byte-for-byte the first 12 header bytes,
+ * so the nonce is just a view of the header: no nonce buffer, no copy, and the
+ * nonce can't disagree with what the receiver reads.
+ */
+export class VoiceCipher {
+  readonly backend: VoiceBackend;
+  readonly #key: Buffer;
+  readonly #noble: boolean;
+
+  constructor(key: Uint8Array, options: VoiceCipherOptions = {}) {
+    if (key.length !== VOICE_KEY_BYTES) {
+      throw new RangeError(`voice key must be ${VOICE_KEY_BYTES} bytes, got ${key.length}`);
+    }
+    this.backend = options.backend ?? DEFAULT_VOICE_BACKEND;
+    if (this.backend !== 'node' && this.backend !== 'noble') {
+      throw new TypeError(`unknown voice crypto backend: ${String(this.backend)}`);
+    }
+    this.#noble = this.backend === 'noble';
+    // Private copy: noble borrows the key by reference, so later caller
+    // mutation must not change what we encrypt with.
+    this.#key = Buffer.from(key);
+  }
+
+  /**
+   * Builds a complete datagram. With `out`, writes into it (must hold
+   * HEADER_BYTES + payload + TAG_BYTES) and returns a view of it; `payload`
+   * may already sit at out[HEADER_BYTES..] (zero-copy framing) but must not
+   * overlap the header. Throws on programmer error (bad token/sequence,
+   * oversize payload, short `out`) — never for anything a peer controls.
+   */
+  seal(token: number, sequence: U64, timestamp: U64, payload: Uint8Array, out?: Buffer): Buffer {
+    const plen = payload.length;
+    if (plen > MAX_PAYLOAD_BYTES) throw new RangeError(`voice payload too large: ${plen} > ${MAX_PAYLOAD_BYTES}`);
+    const total = HEADER_BYTES + plen + TAG_BYTES;
+    let dst: Buffer;
+    if (out === undefined) {
+      dst = Buffer.allocUnsafe(total);
+    } else {
+      if (out.length < total) throw new RangeError(`output buffer too small: ${out.length} < ${total}`);
+      dst = out.length === total ? out : out.subarray(0, total);
+    }
+    writeHeader(dst, 0, token, sequence, timestamp);
+    const header = dst.subarray(0, HEADER_BYTES);
+    const nonce = dst.subarray(0, NONCE_BYTES);
+
+    if (this.#noble) {
+      // Encrypts straight into dst; TypedArray.set copes with payload aliasing dst.
+      chacha20poly1305(this.#key, nonce, header).encrypt(payload, dst.subarray(HEADER_BYTES, total));
+      return dst;
+    }
+    const c = createCipheriv(NODE_ALG, this.#key, nonce, { authTagLength: TAG_BYTES });
+    c.setAAD(header, { plaintextLength: plen });
+    const ct = c.update(payload);
+    const tail = c.final();
+    if (ct.length + tail.length !== plen) throw new Error('chacha20-poly1305: unexpected ciphertext length');
+    ct.copy(dst, HEADER_BYTES);
+    if (tail.length > 0) tail.copy(dst, HEADER_BYTES + ct.length);
+    c.getAuthTag().copy(dst, HEADER_BYTES + plen);
+    return dst;
+  }
+
+  /**
+   * Authenticates and decrypts. Returns null for anything not produced by
+   * seal() under this key (short, oversize, tampered, wrong key); never throws
+   * on datagram contents. Does not check replay — do that after this succeeds.
+   *
+   * `out` (optional) receives the plaintext and `payload` is a view of it;
+   * size it MAX_PAYLOAD_BYTES, as a too-small `out` makes open() return null.
+   * It may be exactly datagram.subarray(HEADER_BYTES) for in-place decryption,
+   * but must not overlap the header. Without `out` a fresh Buffer is returned.
+   */
+  open(datagram: Uint8Array, out?: Buffer): VoicePacket | null {
+    const len = datagram.length;
+    if (len < MIN_DATAGRAM_BYTES || len > MAX_DATAGRAM_BYTES) return null;
+    const plen = len - MIN_DATAGRAM_BYTES;
+    if (out !== undefined && out.length < plen) return null;
+    try {
+      const d = asBuffer(datagram);
+      const header = d.subarray(0, HEADER_BYTES);
+      const nonce = d.subarray(0, NONCE_BYTES);
+      const ct = d.subarray(HEADER_BYTES, len - TAG_BYTES);
+      // Parse before decrypting: in-place decryption never touches the header,
+      // but reading first keeps that an invariant we don't have to rely on.
+      const token = d.readUInt32BE(0);
+      const sequence = d.readBigUInt64BE(4);
+      const timestamp = d.readBigUInt64BE(12);
+      let payload: Buffer;
+
+      if (this.#noble) {
+        // Noble verifies the tag before writing any plaintext, so a failed
+        // in-place open leaves the datagram untouched.
+        payload = out === undefined ? Buffer.allocUnsafe(plen) : out.subarray(0, plen);
+        chacha20poly1305(this.#key, nonce, header).decrypt(d.subarray(HEADER_BYTES, len), payload);
+      } else {
+        const dc = createDecipheriv(NODE_ALG, this.#key, nonce, { authTagLength: TAG_BYTES });
+        dc.setAAD(header, { plaintextLength: plen });
+        dc.setAuthTag(d.subarray(len - TAG_BYTES, len));
+        // Node hands back plaintext from update() BEFORE the tag is checked in
+        // final(); it must not escape unless final() succeeds.
+        const pt = dc.update(ct);
+        dc.final();
+        if (pt.length !== plen) return null;
+        if (out === undefined) {
+          payload = pt;
+        } else {
+          payload = out.subarray(0, plen);
+          pt.copy(payload);
+        }
+      }
+      return { token, sequence, timestamp, payload };
+    } catch {
+      return null;
+    }
+  }
+}
