@@ -35,7 +35,7 @@ program
     if (o.logLevel !== undefined) overrides.log = { level: o.logLevel };
     const server = new HearthServer(loadServerConfig(overrides, o.config));
     const info = await server.start();
-    out(`Hearth ${HEARTH_VERSION} listening on ${info.host}:${info.port} (TLS 1.3)`);
+    out(`Hearth ${HEARTH_VERSION} listening on ${info.host}:${info.port} (TLS 1.3), voice on UDP ${info.voicePort}`);
     out(`data directory: ${server.config.dataDir}`);
     out(`certificate SHA-256 fingerprint: ${info.fingerprint}${info.certGenerated ? ' (newly generated)' : ''}`);
     if (info.bootstrapToken) {

@@ -56,6 +56,22 @@ const ThrottleConfig = z
   })
   .strict();
 
+const VoiceConfig = z
+  .object({
+    /** UDP port of the voice lane; default: the control port's number (as Mumble does). */
+    port: z.number().int().min(0).max(65535).optional(),
+    /** Clients send an authenticated keep-alive this often; the server answers each. */
+    keepaliveMs: z.number().int().positive().default(5000),
+    /** No authenticated UDP from a session for this long: send it voice over TLS instead. */
+    udpSilentMs: z.number().int().positive().default(15_000),
+    /** Authenticated datagrams per second per session (token bucket); voice is 50/s. */
+    packetsPerSecond: z.number().positive().default(120),
+    packetBurst: z.number().int().positive().default(240),
+    /** Dropped-packet warnings are summarised at most this often. */
+    dropLogIntervalMs: z.number().int().positive().default(10_000),
+  })
+  .strict();
+
 export const ServerConfigSchema = z
   .object({
     dataDir: z.string().default('./hearth-data'),
@@ -69,6 +85,7 @@ export const ServerConfigSchema = z
     limits: LimitsConfig.default(LimitsConfig.parse({})),
     loginThrottle: ThrottleConfig.default(ThrottleConfig.parse({})),
     log: LogConfig.default(LogConfig.parse({})),
+    voice: VoiceConfig.default(VoiceConfig.parse({})),
   })
   .strict();
 

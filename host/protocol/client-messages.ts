@@ -61,6 +61,7 @@ export const ClientMessages = {
   'user.list': msg('user.list', {}),
   'user.kick': msg('user.kick', { sessionId, reason }),
   'user.setRole': msg('user.setRole', { userId, role }),
+  'user.serverMute': msg('user.serverMute', { sessionId, muted: z.boolean() }),
   'ban.add': msg('ban.add', {
     sessionId: sessionId.optional(),
     userId: userId.optional(),

@@ -22,6 +22,8 @@ export interface UserView {
   selfMute: boolean;
   selfDeaf: boolean;
   serverMute: boolean;
+  /** Voice-lane token of the session: lets listeners map relayed packets to the speaker. */
+  voiceToken?: number;
 }
 
 export interface ChatMessageView {
@@ -58,8 +60,19 @@ export interface StateSnapshot {
   users: UserView[];
 }
 
+/** Voice-lane credentials of a session, sent once over TLS at login. */
+export interface VoiceSetup {
+  /** Public id of this session on the voice lane (u32). */
+  token: number;
+  /** 32 random bytes, base64: the input of the per-direction key derivation. */
+  secret: string;
+  udpPort: number;
+  keepaliveMs: number;
+}
+
 export interface WelcomeResult extends StateSnapshot {
   server: { name: string; version: string; welcomeText: string; protocol: number };
+  voice?: VoiceSetup;
 }
 
 export type ServerMessage =

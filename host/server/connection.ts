@@ -22,6 +22,8 @@ export interface SessionInfo {
   selfDeaf: boolean;
   serverMute: boolean;
   connectedAt: number;
+  /** Voice-lane token (public id), once the voice lane attached the session. */
+  voiceToken?: number;
 }
 
 export type MessageHandler = (conn: Connection, message: ClientMessage) => Promise<unknown> | unknown;
@@ -154,17 +156,22 @@ export class Connection {
 
   private async process(frame: Frame): Promise<void> {
     if (this.closed) return;
-    if (frame.kind === FrameKind.voice) {
+    if (frame.kind === FrameKind.voice && this.session && this.onVoiceFrame) {
       // Voice tunnel frames are rate-limited by the voice lane, not here.
-      if (this.session && this.onVoiceFrame) this.onVoiceFrame(frame.body);
-      else this.sendError(this.session ? 'BAD_FRAME' : 'NOT_AUTHENTICATED', 'voice frames need a voice session');
+      this.onVoiceFrame(frame.body);
+      return;
+    }
+    // Everything else (JSON, and frames that only earn an error reply) spends message tokens,
+    // so a stream of bad frames is cut as a flood like any other.
+    if (!this.rateOk()) return;
+    if (frame.kind === FrameKind.voice) {
+      this.sendError(this.session ? 'BAD_FRAME' : 'NOT_AUTHENTICATED', 'voice frames need a voice session');
       return;
     }
     if (frame.kind !== FrameKind.json) {
       this.sendError('BAD_FRAME', `unknown frame kind ${frame.kind}`);
       return;
     }
-    if (!this.rateOk()) return;
     let value: unknown;
     try {
       value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(frame.body));

@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.js';
 import type { ServerConfig } from '../config/server-config.js';
 import type { Store } from '../db/store.js';
 import type { Hub } from './hub.js';
+import type { VoiceLane } from './voice/voice-lane.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { Connection, SessionInfo } from './connection.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -17,6 +18,7 @@ export interface ServerContext {
   version: string;
   /** SHA-256 of the one-time first-admin token while no admin exists. */
   bootstrapTokenHash: string | null;
+  voice: VoiceLane | null;
 }
 
 export type AuthedConnection = Connection & { session: SessionInfo };

@@ -29,6 +29,7 @@ export const userView = (s: SessionInfo): UserView => ({
   selfMute: s.selfMute,
   selfDeaf: s.selfDeaf,
   serverMute: s.serverMute,
+  ...(s.voiceToken !== undefined ? { voiceToken: s.voiceToken } : {}),
 });
 
 export const chatView = (m: ChatRecord): ChatMessageView => ({ ...m });

@@ -15,6 +15,7 @@ import type { ServerContext } from './context.js';
 import { dispatch } from './handlers/index.js';
 import { Hub } from './hub.js';
 import { LoginThrottle } from './login-throttle.js';
+import { VoiceLane } from './voice/voice-lane.js';
 
 export const HEARTH_VERSION: string = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -31,6 +32,7 @@ export interface StartedInfo {
   host: string;
   fingerprint: string;
   certGenerated: boolean;
+  voicePort: number;
   /** One-time token that makes its registrant the first admin; null once an admin exists. */
   bootstrapToken: string | null;
 }
@@ -40,6 +42,7 @@ export class HearthServer {
   log!: Logger;
   store!: Store;
   hub!: Hub;
+  voice!: VoiceLane;
   identity!: TlsIdentity;
   private hostLogger: HostLogger | null = null;
   private ctx!: ServerContext;
@@ -79,6 +82,7 @@ export class HearthServer {
       throttle: new LoginThrottle(cfg.loginThrottle),
       version: HEARTH_VERSION,
       bootstrapTokenHash: bootstrapToken ? hashToken(bootstrapToken) : null,
+      voice: null,
     };
 
     const server = tls.createServer({
@@ -90,6 +94,8 @@ export class HearthServer {
     server.on('secureConnection', (socket) => this.accept(socket));
     server.on('tlsClientError', (err, socket) => {
       this.log.info({ ip: normalizeIp(socket.remoteAddress), err: err.message }, 'TLS handshake failed');
+      // Node only reports a handshake timeout; without this the silent peer's socket stays open.
+      socket.destroy();
     });
     server.on('error', (err) => this.log.error({ err }, 'server socket error'));
     await new Promise<void>((resolve, reject) => {
@@ -100,11 +106,14 @@ export class HearthServer {
       });
     });
     this.server = server;
+    this.voice = new VoiceLane(cfg, this.hub, this.log.child({ component: 'voice' }));
+    const voicePort = await this.voice.start(this.address.port);
+    this.ctx.voice = this.voice;
     this.sweepTimer = setInterval(() => this.sweep(), 1000);
     this.sweepTimer.unref();
     const addr = this.address;
-    this.log.info({ host: cfg.host, port: addr.port, dataDir: cfg.dataDir, fingerprint: this.identity.fingerprint, registration: cfg.registration }, 'server listening');
-    return { port: addr.port, host: cfg.host, fingerprint: this.identity.fingerprint, certGenerated: this.identity.generated, bootstrapToken };
+    this.log.info({ host: cfg.host, port: addr.port, voicePort, dataDir: cfg.dataDir, fingerprint: this.identity.fingerprint, registration: cfg.registration }, 'server listening');
+    return { port: addr.port, host: cfg.host, fingerprint: this.identity.fingerprint, certGenerated: this.identity.generated, voicePort, bootstrapToken };
   }
 
   /** While no admin exists, a fresh one-time token lets the operator claim the first admin account. */
@@ -169,6 +178,7 @@ export class HearthServer {
       });
       for (const c of this.connections) c.socket.destroy();
     }
+    this.voice?.stop();
     this.store?.close();
     this.log?.info('server stopped');
     await this.hostLogger?.close();

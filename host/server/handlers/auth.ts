@@ -53,10 +53,12 @@ function startSession(ctx: ServerContext, conn: Connection, user: { id: number; 
     ctx.store.users.touch(user.id);
     ctx.hub.remove(authed, code === 'CLOSED' ? 'disconnected' : code.toLowerCase());
   });
+  const voice = ctx.voice?.attach(authed);
   ctx.hub.add(authed);
   const welcome: WelcomeResult = {
     server: { name: ctx.config.serverName, version: ctx.version, welcomeText: ctx.config.welcomeText, protocol: PROTOCOL_VERSION },
     ...ctx.hub.snapshotFor(session),
+    ...(voice ? { voice } : {}),
   };
   // History arrives right after the welcome reply (queued behind it).
   setImmediate(() =>

@@ -34,6 +34,7 @@ const HANDLERS: { [T in ClientMessageType]: Pre<T> } = {
   'user.list': authed(moderation.listUsers),
   'user.kick': authed(moderation.kick),
   'user.setRole': authed(moderation.setRole),
+  'user.serverMute': authed(moderation.serverMute),
   'ban.add': authed(moderation.addBan),
   'ban.list': authed(moderation.listBans),
   'ban.remove': authed(moderation.removeBan),

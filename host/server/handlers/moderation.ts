@@ -33,6 +33,19 @@ export function kick(ctx: ServerContext, conn: AuthedConnection, m: ClientMessag
   return {};
 }
 
+export function serverMute(ctx: ServerContext, conn: AuthedConnection, m: ClientMessage<'user.serverMute'>): object {
+  requirePermission(conn, 'serverMute');
+  const target = ctx.hub.session(m.sessionId);
+  if (!target) throw new ProtocolError('NOT_FOUND', `no session ${m.sessionId}`);
+  if (target !== conn && !mayActOn(conn.session.role, target.session.role)) {
+    throw new ProtocolError('FORBIDDEN', 'you may not mute someone of your role or above');
+  }
+  target.session.serverMute = m.muted;
+  conn.log.info({ target: target.session.username, sessionId: m.sessionId, muted: m.muted, by: conn.session.username }, 'server mute changed');
+  ctx.hub.updated(target);
+  return {};
+}
+
 export function addBan(ctx: ServerContext, conn: AuthedConnection, m: ClientMessage<'ban.add'>): object {
   requirePermission(conn, 'ban');
   let userId: number | null = m.userId ?? null;
