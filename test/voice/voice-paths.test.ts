@@ -109,7 +109,8 @@ test('UDP blocked: voice flows over TLS both ways; when UDP works again, it swit
     // And breaks again after working: the server notices the silence and falls back too.
     relay.blocked = true;
     await eventually(() => a.voice.mode === 'tcp', 3000, 'a falls back again');
-    await sleep(700);
+    const sessions = () => [...(t.server.voice as unknown as { byToken: Map<number, { token: number; udpActive: boolean }> }).byToken.values()];
+    await eventually(() => sessions().find((s) => s.token === a.voice.token)?.udpActive === false, 3000, 'server marks a silent');
     const n = a.heard.length;
     b.voice.sendVoice(payload);
     await eventually(() => a.heard.length === n + 1 && a.heard[n]!.via === 'tcp', 2000, 'server sends over TLS after UDP went silent');
