@@ -5,9 +5,11 @@
 // give it a moment to exit and then end it ourselves rather than hang CI.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-const uvuBin = require.resolve('uvu/bin.js');
+// uvu's package exports hide bin.js; find it next to its package.json.
+const uvuBin = join(dirname(dirname(require.resolve('uvu'))), 'bin.js');
 const args = [uvuBin, 'dist/test', '\\.test\\.js$', '-i', 'helpers', ...process.argv.slice(2)];
 const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
 
