@@ -38,28 +38,39 @@ export class ChannelTree {
   subtree(id: number): number[] {
     const out: number[] = [];
     const stack = [id];
+    const seen = new Set<number>();
     while (stack.length > 0) {
       const cur = stack.pop()!;
+      if (seen.has(cur)) continue;
+      seen.add(cur);
       out.push(cur);
       for (const c of this.childrenOf(cur)) stack.push(c.id);
     }
     return out;
   }
 
+  /**
+   * The path from `id` up to the root. Bounded by the tree size so that even a
+   * corrupted database (a cycle written by hand) cannot hang the server.
+   */
+  private *pathUp(id: number): Generator<ChannelRecord> {
+    let cur = this.byId.get(id);
+    for (let hops = 0; cur && hops <= this.byId.size; hops++) {
+      yield cur;
+      cur = cur.parentId === null ? undefined : this.byId.get(cur.parentId);
+    }
+  }
+
   /** True when `ancestor` is `id` itself or lies on its path to the root. */
   isSelfOrAncestor(ancestor: number, id: number): boolean {
-    for (let cur = this.byId.get(id); cur; cur = cur.parentId === null ? undefined : this.byId.get(cur.parentId)) {
-      if (cur.id === ancestor) return true;
-    }
+    for (const cur of this.pathUp(id)) if (cur.id === ancestor) return true;
     return false;
   }
 
   /** A channel is only as open as its most restrictive ancestor. */
   effectiveRequiredRole(id: number): Role {
     let rank = 0;
-    for (let cur = this.byId.get(id); cur; cur = cur.parentId === null ? undefined : this.byId.get(cur.parentId)) {
-      rank = Math.max(rank, roleRank(cur.requiredRole));
-    }
+    for (const cur of this.pathUp(id)) rank = Math.max(rank, roleRank(cur.requiredRole));
     return ROLES[rank]!;
   }
 
@@ -69,9 +80,7 @@ export class ChannelTree {
 
   /** Nearest channel at or above `id` that `role` may be in (the root always qualifies). */
   nearestAccessible(role: Role, id: number): number {
-    for (let cur = this.byId.get(id); cur; cur = cur.parentId === null ? undefined : this.byId.get(cur.parentId)) {
-      if (this.canAccess(role, cur.id)) return cur.id;
-    }
+    for (const cur of this.pathUp(id)) if (this.canAccess(role, cur.id)) return cur.id;
     return ROOT_CHANNEL_ID;
   }
 
