@@ -10,6 +10,8 @@ import { ChannelTree } from '../server/channel-tree.js';
 import { ROOT_CHANNEL_ID } from '../db/channels.js';
 import { USERNAME_RE } from '../protocol/client-messages.js';
 import { out, table } from './output.js';
+import { isIP } from 'node:net';
+import { normalizeIp } from '../server/ip.js';
 
 export class CliError extends Error {}
 
@@ -64,6 +66,9 @@ export async function userRole(dataDir: string, username: string, role: string):
   await withStore(dataDir, (store, log) => {
     const user = store.users.findByName(username);
     if (!user) throw new CliError(`no user "${username}"`);
+    if (user.role === 'admin' && r !== 'admin' && store.users.countWithRole('admin') <= 1) {
+      throw new CliError('refusing to demote the last admin');
+    }
     store.users.setRole(user.id, r);
     log.info({ userId: user.id, from: user.role, to: r }, 'role changed by admin CLI');
     out(`${user.username}: ${user.role} -> ${r} (takes effect at next login)`);
@@ -87,7 +92,11 @@ export function parseDuration(text: string): number {
 
 export async function banAdd(dataDir: string, opts: { user?: string; ip?: string; reason: string; duration?: string }): Promise<void> {
   if (!opts.user && !opts.ip) throw new CliError('give --user and/or --ip');
-  const expiresAt = opts.duration ? Date.now() + parseDuration(opts.duration) : null;
+  if (opts.ip !== undefined && isIP(opts.ip) === 0) throw new CliError(`"${opts.ip}" is not an IP address`);
+  const ip = opts.ip === undefined ? null : normalizeIp(opts.ip);
+  const ms = opts.duration ? parseDuration(opts.duration) : null;
+  if (ms !== null && ms <= 0) throw new CliError('a ban duration must be longer than zero');
+  const expiresAt = ms === null ? null : Date.now() + ms;
   await withStore(dataDir, (store, log) => {
     let userId: number | null = null;
     if (opts.user) {
@@ -95,7 +104,7 @@ export async function banAdd(dataDir: string, opts: { user?: string; ip?: string
       if (!u) throw new CliError(`no user "${opts.user}"`);
       userId = u.id;
     }
-    const ban = store.bans.add({ ip: opts.ip ?? null, userId, expiresAt, reason: opts.reason, bannedBy: null, bannedByName: 'admin-cli' });
+    const ban = store.bans.add({ ip, userId, expiresAt, reason: opts.reason, bannedBy: null, bannedByName: 'admin-cli' });
     log.info({ banId: ban.id, userId, ip: opts.ip, expiresAt }, 'ban added by admin CLI');
     out(`ban ${ban.id} added${expiresAt ? `, expires ${iso(expiresAt)}` : ' (permanent)'}`);
   });

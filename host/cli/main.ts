@@ -16,7 +16,8 @@ const dataOption = () => new Option('-d, --data <dir>', 'data directory').defaul
 program
   .command('server')
   .description('run a Hearth server (zero configuration: everything defaults)')
-  .addOption(dataOption())
+  // No commander default here: a dataDir in --config must win over the built-in default.
+  .option('-d, --data <dir>', 'data directory (default: ./hearth-data)')
   .option('-c, --config <file>', 'JSON config file (default: <data>/config.json if present)')
   .option('-p, --port <port>', 'TCP port of the control lane', (v) => Number(v))
   .option('-H, --host <address>', 'bind address')
@@ -25,8 +26,9 @@ program
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .addOption(new Option('--registration <policy>', 'who may create accounts').choices(['open', 'invite', 'closed']))
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']))
-  .action(async (o: { data: string; config?: string; port?: number; host?: string; name?: string; tlsCert?: string; tlsKey?: string; registration?: 'open' | 'invite' | 'closed'; logLevel?: 'info' }) => {
-    const overrides: ServerConfigInput = { dataDir: o.data };
+  .action(async (o: { data?: string; config?: string; port?: number; host?: string; name?: string; tlsCert?: string; tlsKey?: string; registration?: 'open' | 'invite' | 'closed'; logLevel?: 'info' }) => {
+    const overrides: ServerConfigInput = {};
+    if (o.data !== undefined) overrides.dataDir = o.data;
     if (o.port !== undefined) overrides.port = o.port;
     if (o.host !== undefined) overrides.host = o.host;
     if (o.name !== undefined) overrides.serverName = o.name;
@@ -42,7 +44,7 @@ program
       out('');
       out('No admin account exists yet. Either register the first admin from a client with this one-time token:');
       out(`  bootstrap token: ${info.bootstrapToken}`);
-      out(`or create one here:  hearth user add <name> --role admin --data ${o.data}`);
+      out(`or create one here:  hearth user add <name> --role admin --data ${server.config.dataDir}`);
     }
     let stopping = false;
     const stop = async (signal: string) => {
@@ -105,7 +107,10 @@ ban
   .command('remove <id>')
   .description('lift a ban')
   .addOption(dataOption())
-  .action((id: string, o: { data: string }) => admin.banRemove(o.data, Number(id)));
+  .action((id: string, o: { data: string }) => {
+    if (!/^\d+$/.test(id)) throw new admin.CliError(`ban id must be a number, got "${id}"`);
+    return admin.banRemove(o.data, Number(id));
+  });
 
 const channel = program.command('channel').description('inspect channels');
 channel

@@ -3,6 +3,7 @@
 // events. The headless client and the tests use it; the UI will too.
 import { EventEmitter } from 'node:events';
 import tls from 'node:tls';
+import { isIP } from 'node:net';
 import { encodeFrame, encodeJsonFrame, FrameDecoder, FrameKind } from '../protocol/framing.js';
 import type { ErrorCode } from '../protocol/errors.js';
 import type { ChannelView, ChatMessageView, SelfView, ServerMessage, UserView, WelcomeResult } from '../protocol/server-messages.js';
@@ -21,6 +22,8 @@ export interface ConnectOptions {
   fingerprint?: string;
   /** TOFU store; ignored when `fingerprint` is given. */
   knownHostsFile?: string;
+  /** Accept any certificate (no pinning). Only for throwaway tools; never for a real client. */
+  insecure?: boolean;
   /** Seconds between keep-alive pings (0 disables). */
   pingIntervalMs?: number;
   requestTimeoutMs?: number;
@@ -49,9 +52,6 @@ export class ClientState {
         break;
       case 'channel.upsert':
         this.channels.set(m.channel.id, m.channel);
-        break;
-      case 'channel.remove':
-        for (const id of m.channelIds) this.channels.delete(id);
         break;
       case 'user.upsert':
         this.users.set(m.user.sessionId, m.user);
@@ -92,7 +92,16 @@ export class ControlClient extends EventEmitter {
       }
       for (const f of frames) {
         if (f.kind === FrameKind.voice) this.emit('voice', f.body);
-        else if (f.kind === FrameKind.json) this.onMessage(JSON.parse(f.body.toString('utf8')) as ServerMessage);
+        else if (f.kind === FrameKind.json) {
+          let m: ServerMessage;
+          try {
+            m = JSON.parse(f.body.toString('utf8')) as ServerMessage;
+          } catch (err) {
+            this.emit('protocolError', err);
+            continue;
+          }
+          this.onMessage(m);
+        }
       }
     });
     socket.on('close', () => {
@@ -117,7 +126,8 @@ export class ControlClient extends EventEmitter {
         // The certificate is self-signed: trust comes from the pinned fingerprint, checked below
         // before a single byte (let alone a password) is sent.
         rejectUnauthorized: false,
-        servername: opts.host === '127.0.0.1' || opts.host.includes(':') ? undefined : opts.host,
+        // SNI carries host names only, never address literals.
+        servername: isIP(opts.host) === 0 ? opts.host : undefined,
       } as tls.ConnectionOptions);
       const fail = (err: Error) => {
         socket.destroy();
@@ -133,6 +143,8 @@ export class ControlClient extends EventEmitter {
             if (fingerprintFormat(opts.fingerprint) !== fp) throw new FingerprintMismatchError(hostKey, opts.fingerprint, fp);
           } else if (opts.knownHostsFile) {
             new KnownHosts(opts.knownHostsFile).verify(hostKey, fp);
+          } else if (!opts.insecure) {
+            throw new Error('refusing to connect without a fingerprint or a known-hosts file to pin it in');
           }
         } catch (err) {
           return fail(err as Error);

@@ -114,6 +114,7 @@ export class ConfigError extends Error {}
  */
 export function loadServerConfig(overrides: ServerConfigInput = {}, file?: string): ServerConfig {
   const dataDir = overrides.dataDir ?? './hearth-data';
+  // (an explicit --config file may itself name the data directory)
   const path = file ?? resolve(dataDir, 'config.json');
   let fromFile: Record<string, unknown> = {};
   if (file !== undefined || existsSync(path)) {

@@ -30,6 +30,11 @@ export class Store {
     return new Store(openDatabase(join(dataDir, 'hearth.db'), log));
   }
 
+  /** Runs `fn` in one SQLite transaction; a throw rolls everything back. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

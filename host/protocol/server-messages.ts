@@ -80,7 +80,6 @@ export type ServerMessage =
   | { type: 'error'; id?: number | string; code: ErrorCode; message: string; details?: Record<string, unknown> }
   | ({ type: 'state' } & StateSnapshot)
   | { type: 'channel.upsert'; channel: ChannelView }
-  | { type: 'channel.remove'; channelIds: number[] }
   | { type: 'user.upsert'; user: UserView }
   | { type: 'user.remove'; sessionId: number; reason: string }
   | { type: 'chat.message'; message: ChatMessageView }

@@ -15,17 +15,14 @@ import type { ServerContext } from './context.js';
 import { dispatch } from './handlers/index.js';
 import { Hub } from './hub.js';
 import { LoginThrottle } from './login-throttle.js';
+import { normalizeIp } from './ip.js';
 import { VoiceLane } from './voice/voice-lane.js';
 
 export const HEARTH_VERSION: string = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-/** Browsers and proxies write IPv4 peers as IPv4-mapped IPv6; bans compare plain IPv4. */
-export function normalizeIp(ip: string | undefined): string {
-  if (!ip) return 'unknown';
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
-}
+export { normalizeIp } from './ip.js';
 
 export interface StartedInfo {
   port: number;
@@ -91,6 +88,8 @@ export class HearthServer {
       minVersion: 'TLSv1.3',
       handshakeTimeout: cfg.limits.handshakeTimeoutMs,
     });
+    // Counts connections still in their TLS handshake too, which accept() cannot see.
+    server.maxConnections = cfg.limits.maxConnections + 50;
     server.on('secureConnection', (socket) => this.accept(socket));
     server.on('tlsClientError', (err, socket) => {
       this.log.info({ ip: normalizeIp(socket.remoteAddress), err: err.message }, 'TLS handshake failed');

@@ -82,9 +82,10 @@ export async function login(ctx: ServerContext, conn: Connection, m: ClientMessa
     conn.log.warn({ user: m.username, known: Boolean(user) }, 'login failed');
     throw new ProtocolError('AUTH_FAILED');
   }
+  // Only the account's counter is cleared: one valid login must not reset an
+  // address that is guessing at other accounts.
   ctx.throttle.clear(accountKey(m.username));
-  ctx.throttle.clear(ipKey(conn.ip));
-  const ban = ctx.store.bans.activeForUser(user.id);
+  const ban = ctx.store.bans.activeForUser(user.id) ?? ctx.store.bans.activeForIp(conn.ip);
   if (ban) {
     conn.log.warn({ user: user.username, banId: ban.id }, 'banned user refused');
     const err = banError(ban);
@@ -96,11 +97,11 @@ export async function login(ctx: ServerContext, conn: Connection, m: ClientMessa
 }
 
 function consumeBootstrap(ctx: ServerContext, token: string): boolean {
-  if (!ctx.bootstrapTokenHash) return false;
+  // An admin created meanwhile (e.g. with the admin CLI) retires the token.
+  if (!ctx.bootstrapTokenHash || ctx.store.users.countWithRole('admin') > 0) return false;
   const a = Buffer.from(hashToken(token), 'hex');
   const b = Buffer.from(ctx.bootstrapTokenHash, 'hex');
   if (a.length !== b.length || !timingSafeEqual(a, b)) return false;
-  ctx.bootstrapTokenHash = null;
   ctx.store.settings.delete('bootstrap_token_hash');
   return true;
 }
@@ -112,28 +113,38 @@ export async function register(ctx: ServerContext, conn: Connection, m: ClientMe
   if (problem) throw new ProtocolError('WEAK_PASSWORD', problem);
   if (ctx.store.users.findByName(m.username)) throw new ProtocolError('USERNAME_TAKEN');
 
-  let role: Role = ctx.config.defaultRole;
-  let bootstrap = false;
-  if (m.bootstrapToken !== undefined) {
-    if (!consumeBootstrap(ctx, m.bootstrapToken)) {
-      ctx.throttle.recordFailure(ipKey(conn.ip));
-      throw new ProtocolError('INVITE_INVALID', 'bootstrap token is wrong or already used');
-    }
-    role = 'admin';
-    bootstrap = true;
-  } else if (ctx.config.registration === 'closed') {
+  if (m.bootstrapToken === undefined && ctx.config.registration === 'closed') {
     throw new ProtocolError('REGISTRATION_CLOSED', 'accounts on this server are created by an admin');
-  } else if (ctx.config.registration === 'invite' || m.invite !== undefined) {
-    const granted = m.invite === undefined ? null : ctx.store.invites.consume(m.invite);
-    if (!granted) {
-      ctx.throttle.recordFailure(ipKey(conn.ip));
-      throw new ProtocolError('INVITE_INVALID');
-    }
-    role = granted;
   }
+  const needsInvite = m.bootstrapToken === undefined && (ctx.config.registration === 'invite' || m.invite !== undefined);
+  if (needsInvite && m.invite === undefined) throw new ProtocolError('INVITE_INVALID', 'this server needs an invite to register');
   const hash = await hashPassword(m.password);
-  const user = ctx.store.users.create(m.username, hash, role);
-  if (!user) throw new ProtocolError('USERNAME_TAKEN');
+  // Token or invite is used up in the same transaction that creates the
+  // account: losing a race for the name does not waste it.
+  let bootstrap = false;
+  const user = ctx.store.transaction(() => {
+    let role: Role = ctx.config.defaultRole;
+    if (m.bootstrapToken !== undefined) {
+      if (!consumeBootstrap(ctx, m.bootstrapToken)) {
+        ctx.throttle.recordFailure(ipKey(conn.ip));
+        throw new ProtocolError('INVITE_INVALID', 'bootstrap token is wrong or already used');
+      }
+      role = 'admin';
+      bootstrap = true;
+    } else if (needsInvite) {
+      const granted = ctx.store.invites.consume(m.invite!);
+      if (!granted) {
+        ctx.throttle.recordFailure(ipKey(conn.ip));
+        throw new ProtocolError('INVITE_INVALID');
+      }
+      role = granted;
+    }
+    const created = ctx.store.users.create(m.username, hash, role);
+    if (!created) throw new ProtocolError('USERNAME_TAKEN');
+    return created;
+  });
+  const role = user.role;
+  if (bootstrap) ctx.bootstrapTokenHash = null;
   conn.log.info({ user: user.username, userId: user.id, role, bootstrap }, 'account registered');
   return startSession(ctx, conn, user);
 }

@@ -60,7 +60,7 @@ export function create(ctx: ServerContext, conn: AuthedConnection, m: ClientMess
 export function edit(ctx: ServerContext, conn: AuthedConnection, m: ClientMessage<'channel.edit'>): object {
   requirePermission(conn, 'manageChannels');
   const c = visibleChannel(ctx, conn, m.channelId);
-  if (m.name !== undefined && c.parentId !== null) checkName(ctx, c.parentId, m.name, c.id);
+  if (m.name !== undefined) checkName(ctx, c.parentId ?? c.id, m.name, c.id);
   if (m.requiredRole !== undefined && m.requiredRole !== 'guest' && c.id === ROOT_CHANNEL_ID) {
     throw new ProtocolError('CHANNEL_ROOT', 'the root channel stays open to every role');
   }
@@ -113,6 +113,9 @@ export function remove(ctx: ServerContext, conn: AuthedConnection, m: ClientMess
   const c = visibleChannel(ctx, conn, m.channelId);
   if (c.id === ROOT_CHANNEL_ID) throw new ProtocolError('CHANNEL_ROOT', 'the root channel cannot be deleted');
   const ids = ctx.hub.tree.subtree(c.id);
+  if (ids.some((id) => !ctx.hub.tree.canAccess(conn.session.role, id))) {
+    throw new ProtocolError('FORBIDDEN', 'this channel has sub-channels your role cannot see; an admin must delete it');
+  }
   ctx.store.channels.remove(c.id);
   ctx.hub.noteDeleted(ids, c.parentId!);
   ctx.hub.reloadTree();

@@ -7,6 +7,7 @@ import type { BanView } from '../../protocol/server-messages.js';
 import type { BanRecord } from '../../db/bans.js';
 import { requirePermission, type AuthedConnection, type ServerContext } from '../context.js';
 import { roleRank, type Role } from '../roles.js';
+import { normalizeIp } from '../ip.js';
 
 export const banView = (b: BanRecord): BanView => ({
   id: b.id,
@@ -48,8 +49,11 @@ export function serverMute(ctx: ServerContext, conn: AuthedConnection, m: Client
 
 export function addBan(ctx: ServerContext, conn: AuthedConnection, m: ClientMessage<'ban.add'>): object {
   requirePermission(conn, 'ban');
+  if (m.sessionId !== undefined && (m.userId !== undefined || m.ip !== undefined)) {
+    throw new ProtocolError('INVALID_MESSAGE', 'give either sessionId, or userId and/or ip');
+  }
   let userId: number | null = m.userId ?? null;
-  let ip: string | null = m.ip ?? null;
+  let ip: string | null = m.ip === undefined ? null : normalizeIp(m.ip);
   if (m.sessionId !== undefined) {
     const target = ctx.hub.session(m.sessionId);
     if (!target) throw new ProtocolError('NOT_FOUND', `no session ${m.sessionId}`);
@@ -65,6 +69,9 @@ export function addBan(ctx: ServerContext, conn: AuthedConnection, m: ClientMess
   if (ip !== null && ip === conn.ip && conn.session.role !== 'admin') {
     throw new ProtocolError('FORBIDDEN', 'refusing to ban your own address');
   }
+  // An address ban must not let a moderator throw out someone they may not ban by name.
+  const shielded = ctx.hub.online.find((o) => o.ip === ip && o !== conn && !mayActOn(conn.session.role, o.session.role));
+  if (ip !== null && shielded) throw new ProtocolError('FORBIDDEN', `that address is used by ${shielded.session.username}, whom you may not ban`);
   const expiresAt = m.durationSeconds === undefined ? null : Date.now() + m.durationSeconds * 1000;
   const ban = ctx.store.bans.add({ ip, userId, expiresAt, reason: m.reason, bannedBy: conn.session.userId, bannedByName: conn.session.username });
   conn.log.info({ banId: ban.id, userId, ip, expiresAt, reason: m.reason, by: conn.session.username }, 'ban added');

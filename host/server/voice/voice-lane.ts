@@ -10,7 +10,7 @@ import type { Logger } from '../../log/logger.js';
 import type { ServerConfig } from '../../config/server-config.js';
 import { encodeFrame, FrameKind } from '../../protocol/framing.js';
 import type { VoiceSetup } from '../../protocol/server-messages.js';
-import { MAX_DATAGRAM_BYTES, MAX_PAYLOAD_BYTES, MIN_DATAGRAM_BYTES, VOICE_SECRET_BYTES } from '../../voice/packet.js';
+import { DEFAULT_VOICE_BACKEND, MAX_DATAGRAM_BYTES, MAX_PAYLOAD_BYTES, MIN_DATAGRAM_BYTES, VOICE_SECRET_BYTES, type VoiceBackend } from '../../voice/packet.js';
 import type { Connection, SessionInfo } from '../connection.js';
 import type { Hub } from '../hub.js';
 import { VoiceSession } from './voice-session.js';
@@ -38,6 +38,8 @@ export class VoiceLane {
     forwardedTcp: 0,
     dropped: Object.fromEntries(DROP_KINDS.map((k) => [k, 0])) as Record<DropKind, number>,
   };
+  /** AEAD implementation for sessions attached from now on (benchmarks compare them). */
+  cryptoBackend: VoiceBackend = DEFAULT_VOICE_BACKEND;
   private socket: dgram.Socket | null = null;
   private readonly byToken = new Map<number, VoiceSession>();
   /** Tokens handed out during this process's life: never reused, so no listener key ever sees a (token, sequence) nonce twice. */
@@ -92,7 +94,7 @@ export class VoiceLane {
     while (this.usedTokens.has(token));
     this.usedTokens.add(token);
     const secret = randomBytes(VOICE_SECRET_BYTES);
-    const vs = new VoiceSession(token, secret, conn, this.config.voice);
+    const vs = new VoiceSession(token, secret, conn, this.config.voice, this.cryptoBackend);
     this.byToken.set(token, vs);
     conn.session.voiceToken = token;
     conn.onVoiceFrame = (body) => this.onDatagram(body, null, 0);

@@ -1,6 +1,6 @@
 // Per-session voice-lane state on the server: keys, replay window, the UDP
 // address learned from authenticated packets, and rate limiting.
-import { VoiceCipher, deriveVoiceKeys } from '../../voice/packet.js';
+import { VoiceCipher, deriveVoiceKeys, DEFAULT_VOICE_BACKEND, type VoiceBackend } from '../../voice/packet.js';
 import { ReplayWindow } from '../../voice/replay-window.js';
 import { TokenBucket } from '../token-bucket.js';
 import type { Connection, SessionInfo } from '../connection.js';
@@ -27,10 +27,11 @@ export class VoiceSession {
     secret: Uint8Array,
     readonly conn: Connection & { session: SessionInfo },
     rate: { packetsPerSecond: number; packetBurst: number },
+    backend: VoiceBackend = DEFAULT_VOICE_BACKEND,
   ) {
     const keys = deriveVoiceKeys(secret);
-    this.fromClient = new VoiceCipher(keys.clientToServer);
-    this.toClient = new VoiceCipher(keys.serverToClient);
+    this.fromClient = new VoiceCipher(keys.clientToServer, { backend });
+    this.toClient = new VoiceCipher(keys.serverToClient, { backend });
     this.bucket = new TokenBucket(rate.packetsPerSecond, rate.packetBurst);
     this.channelId = conn.session.channelId;
   }
