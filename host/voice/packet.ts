@@ -2,7 +2,7 @@
 //
 // Datagram: [token u32][sequence u64][timestamp u64][ChaCha20-Poly1305(payload) || tag16]
 // (big-endian; the 20-byte header is the associated data). Test vectors and the
-// full derivation live in docs/voice-vectors.md.
+// full derivation live in docs/PROTOCOL.md section 12.
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 
