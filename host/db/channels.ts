@@ -2,18 +2,12 @@
 // server/channel-tree.ts; this file only reads and writes rows.
 import type { Db } from './database.js';
 import type { Role } from '../server/roles.js';
+import type { ChannelView } from '../protocol/server-messages.js';
 
 export const ROOT_CHANNEL_ID = 1;
 
-export interface ChannelRecord {
-  id: number;
-  parentId: number | null;
-  name: string;
-  isVoice: boolean;
-  requiredRole: Role;
-  position: number;
-  description: string;
-}
+/** A stored channel has exactly the shape the protocol shows (docs/PROTOCOL.md §4). */
+export type ChannelRecord = ChannelView;
 
 interface Row {
   id: number;

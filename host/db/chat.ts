@@ -1,16 +1,10 @@
 // Chat history: channel messages (kept per channel, pruned to a bound) and
 // direct messages.
 import type { Db } from './database.js';
+import type { ChatMessageView } from '../protocol/server-messages.js';
 
-export interface ChatRecord {
-  id: number;
-  channelId: number | null;
-  recipientId: number | null;
-  senderId: number | null;
-  senderName: string;
-  text: string;
-  createdAt: number;
-}
+/** A stored message has exactly the shape the protocol shows. */
+export type ChatRecord = ChatMessageView;
 
 interface Row {
   id: number;

@@ -6,21 +6,12 @@ import type { Logger } from '../log/logger.js';
 import { encodeJsonFrame, FrameDecoder, FrameKind, FrameTooLargeError, type Frame } from '../protocol/framing.js';
 import { ERROR_CODES, ProtocolError, type ErrorCode } from '../protocol/errors.js';
 import { parseClientMessage, PRE_AUTH_TYPES, type ClientMessage } from '../protocol/client-messages.js';
-import type { ServerMessage } from '../protocol/server-messages.js';
+import type { ServerMessage, UserView } from '../protocol/server-messages.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { TokenBucket } from './token-bucket.js';
-import type { Role } from './roles.js';
 
 /** What a connection knows once logged in. */
-export interface SessionInfo {
-  sessionId: number;
-  userId: number;
-  username: string;
-  role: Role;
-  channelId: number;
-  selfMute: boolean;
-  selfDeaf: boolean;
-  serverMute: boolean;
+export interface SessionInfo extends Omit<UserView, 'voiceToken'> {
   connectedAt: number;
   /** Voice-lane token (public id), once the voice lane attached the session. */
   voiceToken?: number;
