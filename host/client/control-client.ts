@@ -179,7 +179,9 @@ export class ControlClient extends EventEmitter {
     if (m.type === 'disconnect') this.disconnectReason = m;
     this.state.apply(m);
     this.emit('message', m);
-    this.emit(m.type, m);
+    // 'error' is special to EventEmitter (throws without a listener): server errors that
+    // answer no request are emitted as 'serverError'.
+    this.emit(m.type === 'error' ? 'serverError' : m.type, m);
   }
 
   /** Sends any JSON value as a frame, unchecked: tests use it to send bad input. */

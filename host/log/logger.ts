@@ -3,7 +3,7 @@
 // number kept); an interactive terminal also gets readable output (pino-pretty).
 // Streams run on the main thread on purpose: audio has its own worker thread,
 // and an in-thread stream can be flushed deterministically on shutdown.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger, type DestinationStream, type StreamEntry } from 'pino';
 import pinoRoll from 'pino-roll';
@@ -39,8 +39,22 @@ type RollStream = DestinationStream & {
   once: (ev: string, cb: () => void) => void;
 };
 
+/**
+ * pino-roll's `limit.count` only prunes files the current process rolled, so
+ * files from earlier runs would pile up across restarts; prune them at start.
+ */
+function pruneOldFiles(dir: string, name: string, keep: number): void {
+  const re = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(?:.+\\.)?(\\d+)\\.log$`);
+  const files = readdirSync(dir)
+    .filter((f) => re.test(f))
+    .map((f) => ({ f, mtime: statSync(join(dir, f)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const { f } of files.slice(keep + 1)) rmSync(join(dir, f), { force: true });
+}
+
 export async function createLogger(opts: LogOptions): Promise<HostLogger> {
   mkdirSync(opts.dir, { recursive: true });
+  pruneOldFiles(opts.dir, opts.name ?? 'hearth', opts.keep ?? 10);
   const level = opts.level ?? 'info';
   const roll = (await pinoRoll({
     file: join(opts.dir, opts.name ?? 'hearth'),
