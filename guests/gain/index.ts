@@ -1,0 +1,51 @@
+// gain: an audio effect that multiplies every sample of the 960-sample capture
+// frame by the configured gain (config key "gain", default 1.0, clamped to
+// [0, 8]). Two entry points do the same work:
+//   on_audio      JSON   {"samples":[...960 numbers...]} -> {"samples":[...]}
+//   on_audio_raw  binary 3840 bytes of little-endian f32 -> 3840 bytes
+// The host prefers on_audio_raw (see docs/PLUGINS.md for what each costs).
+import { config, inputF32, inputJSON, outputF32, outputString, Kind, formatNumber } from "../../sdk/assembly/index";
+
+let gain: f32 = 1.0;
+let configured = false;
+
+function currentGain(): f32 {
+  if (!configured) {
+    configured = true;
+    const cfg = config();
+    if (cfg !== null) {
+      const g = cfg.get("gain");
+      if (g !== null && g.kind == Kind.Number) gain = <f32>Math.min(Math.max(g.n, 0), 8);
+    }
+  }
+  return gain;
+}
+
+export function on_audio_raw(): i32 {
+  const g = currentGain();
+  const samples = inputF32();
+  for (let i = 0; i < samples.length; i++) unchecked((samples[i] = samples[i] * g));
+  outputF32(samples);
+  return 0;
+}
+
+export function on_audio(): i32 {
+  const g = currentGain();
+  const frame = inputJSON();
+  if (frame === null) {
+    outputString('{"samples":[]}');
+    return 0;
+  }
+  const samples = frame.get("samples");
+  if (samples === null || samples.kind != Kind.Array) {
+    outputString('{"samples":[]}');
+    return 0;
+  }
+  const parts = new Array<string>(samples.items.length);
+  for (let i = 0; i < samples.items.length; i++) {
+    const v = <f32>unchecked(samples.items[i]).n;
+    unchecked((parts[i] = formatNumber(<f64>(v * g))));
+  }
+  outputString('{"samples":[' + parts.join(",") + "]}");
+  return 0;
+}

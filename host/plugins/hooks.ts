@@ -1,0 +1,67 @@
+// JSON shapes of the hooks: what the host sends (inputs) and what it accepts
+// back (outputs). An output that is not JSON, or not of the promised shape,
+// is a fault: the plugin is disabled (docs/PLUGINS.md).
+import { z } from 'zod';
+
+export const SAMPLE_RATE = 48_000;
+export const FRAME_SAMPLES = 960;
+
+export interface UserRef {
+  id: number;
+  name: string;
+}
+
+export interface ChatEvent {
+  channelId: number;
+  user: UserRef;
+  text: string;
+  /** Milliseconds since the Unix epoch (guests have no clock of their own). */
+  ts: number;
+}
+
+export interface PresenceEvent {
+  user: UserRef;
+  channelId: number;
+  ts: number;
+}
+
+export interface CommandEvent {
+  command: string;
+  args: string;
+  user: UserRef;
+  channelId: number;
+  ts: number;
+}
+
+export interface TimerEvent {
+  tick: number;
+  /** Milliseconds since the Unix epoch. */
+  now: number;
+}
+
+/** What the guest sees from hearth_state_read (published by the server). */
+export interface StateView {
+  channels: { id: number; name: string; parentId: number | null }[];
+  users: { id: number; name: string; channelId: number; muted?: boolean }[];
+  [extra: string]: unknown;
+}
+
+export const ChatOutput = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('allow') }),
+  z.object({ action: z.literal('rewrite'), text: z.string().min(1).max(4000) }),
+  z.object({ action: z.literal('block'), reason: z.string().max(500).optional() }),
+]);
+export type ChatOutput = z.infer<typeof ChatOutput>;
+
+export const CommandOutput = z.object({ reply: z.string().max(4000).optional() });
+export type CommandOutput = z.infer<typeof CommandOutput>;
+
+/** on_join / on_leave / on_timer: nothing, or any JSON object (ignored). */
+export const EventOutput = z.record(z.string(), z.unknown());
+
+export const AudioJsonOutput = z.object({ samples: z.array(z.number()) });
+
+export type ChatDecision =
+  | { action: 'allow' }
+  | { action: 'rewrite'; text: string; by: string[] }
+  | { action: 'block'; by: string; reason: string };

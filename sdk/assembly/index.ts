@@ -1,0 +1,180 @@
+// Hearth guest SDK for AssemblyScript (host API v1).
+//
+// A plugin is a Wasm module that exports hook functions (on_chat, on_join,
+// on_leave, on_command, on_timer, on_audio, on_audio_raw). Each hook reads its
+// input with input*/inputJSON and writes its answer with output*. Host
+// functions are wrapped below; each returns the host's JSON reply as text
+// (errors look like {"error":"CAPABILITY_DENIED",...}).
+//
+// Compile with scripts/build-guests.mjs, which passes
+//   --use abort=sdk/assembly/index/hearthAbort
+// so that a failed assertion or an out-of-bounds access becomes a clean trap
+// whose message the host records in its fault report.
+import * as env from "./env";
+import { Parser, Value, ObjectWriter, quote } from "./json";
+
+export { Parser, Value, ObjectWriter, quote, formatNumber, Kind } from "./json";
+
+// ---- memory blocks shared with the host -----------------------------------
+
+function storeBytes(offset: u64, value: Uint8Array): void {
+  const n = value.length;
+  const whole = n & ~7;
+  const ptr = value.dataStart;
+  for (let i = 0; i < whole; i += 8) env.store_u64(offset + <u64>i, load<u64>(ptr + <usize>i));
+  for (let i = whole; i < n; i++) env.store_u8(offset + <u64>i, load<u8>(ptr + <usize>i));
+}
+
+function loadBytes(offset: u64, n: i32): Uint8Array {
+  const out = new Uint8Array(n);
+  const whole = n & ~7;
+  const ptr = out.dataStart;
+  for (let i = 0; i < whole; i += 8) store<u64>(ptr + <usize>i, env.load_u64(offset + <u64>i));
+  for (let i = whole; i < n; i++) store<u8>(ptr + <usize>i, env.load_u8(offset + <u64>i));
+  return out;
+}
+
+function allocString(s: string): u64 {
+  const bytes = Uint8Array.wrap(String.UTF8.encode(s));
+  const offset = env.alloc(<u64>bytes.length);
+  storeBytes(offset, bytes);
+  return offset;
+}
+
+function readString(offset: u64): string {
+  if (offset == 0) return "";
+  const n = <i32>env.length(offset);
+  return String.UTF8.decode(loadBytes(offset, n).buffer);
+}
+
+// ---- hook input / output ----------------------------------------------------
+
+/** The raw input bytes of the current hook call. */
+export function input(): Uint8Array {
+  const n = <i32>env.input_length();
+  const out = new Uint8Array(n);
+  const whole = n & ~7;
+  const ptr = out.dataStart;
+  for (let i = 0; i < whole; i += 8) store<u64>(ptr + <usize>i, env.input_load_u64(<u64>i));
+  for (let i = whole; i < n; i++) store<u8>(ptr + <usize>i, env.input_load_u8(<u64>i));
+  return out;
+}
+
+export function inputString(): string {
+  return String.UTF8.decode(input().buffer);
+}
+
+/** The input parsed as JSON (null when it is not valid JSON). */
+export function inputJSON(): Value | null {
+  return Parser.parse(inputString());
+}
+
+/** Binary audio input: little-endian f32 samples (on_audio_raw). */
+export function inputF32(): Float32Array {
+  const bytes = input();
+  return Float32Array.wrap(bytes.buffer, 0, bytes.length >> 2);
+}
+
+export function output(bytes: Uint8Array): void {
+  const offset = env.alloc(<u64>bytes.length);
+  storeBytes(offset, bytes);
+  env.output_set(offset, <u64>bytes.length);
+}
+
+/** Writes a string as UTF-8 (the length is the UTF-8 byte length). */
+export function outputString(s: string): void {
+  output(Uint8Array.wrap(String.UTF8.encode(s)));
+}
+
+export function outputF32(samples: Float32Array): void {
+  output(Uint8Array.wrap(samples.buffer, samples.byteOffset, samples.byteLength));
+}
+
+// ---- host API v1 ------------------------------------------------------------
+
+/** Read-only state: {"channels":[...],"users":[...]} (capability state.read). */
+export function stateRead(): string {
+  return readString(env.hearth_state_read(allocString("{}")));
+}
+
+/** Sends a chat message as the plugin's bot identity (capability chat.inject). */
+export function chatSend(text: string, channelId: i32 = -1): string {
+  const w = new ObjectWriter().str("text", text);
+  if (channelId >= 0) w.num("channelId", channelId);
+  return readString(env.hearth_chat_send(allocString(w.done())));
+}
+
+/** Persistent key/value storage (capability storage). Returns the raw reply. */
+export function kvGetRaw(key: string): string {
+  return readString(env.hearth_kv_get(allocString(new ObjectWriter().str("key", key).done())));
+}
+
+/** The stored string, or null when absent or when storage is denied. */
+export function kvGet(key: string): string | null {
+  const reply = Parser.parse(kvGetRaw(key));
+  if (reply === null) return null;
+  const v = reply.get("value");
+  if (v === null || v.isNull()) return null;
+  return v.s;
+}
+
+export function kvSet(key: string, value: string): string {
+  return readString(env.hearth_kv_set(allocString(new ObjectWriter().str("key", key).str("value", value).done())));
+}
+
+export function kvDelete(key: string): string {
+  return readString(env.hearth_kv_delete(allocString(new ObjectWriter().str("key", key).done())));
+}
+
+/** action: "kick" | "mute" | "unmute" (capability moderation). */
+export function moderate(action: string, userId: i32, reason: string = ""): string {
+  const req = new ObjectWriter().str("action", action).num("userId", userId).str("reason", reason).done();
+  return readString(env.hearth_moderate(allocString(req)));
+}
+
+/** level: "debug" | "info" | "warn" | "error" (capability log). */
+export function log(level: string, msg: string): string {
+  return readString(env.hearth_log(allocString(new ObjectWriter().str("level", level).str("msg", msg).done())));
+}
+
+/** The plugin's effective config as a JSON object (capability config.read). */
+export function configRaw(): string {
+  return readString(env.hearth_config_get(allocString("{}")));
+}
+
+export function config(): Value | null {
+  const reply = Parser.parse(configRaw());
+  if (reply === null) return null;
+  return reply.get("config");
+}
+
+/** Sends any JSON request to a host function and returns the JSON reply text (used by tests). */
+export function rawCall(fn: string, json: string): string {
+  const req = allocString(json);
+  if (fn == "state_read") return readString(env.hearth_state_read(req));
+  if (fn == "chat_send") return readString(env.hearth_chat_send(req));
+  if (fn == "kv_get") return readString(env.hearth_kv_get(req));
+  if (fn == "kv_set") return readString(env.hearth_kv_set(req));
+  if (fn == "kv_delete") return readString(env.hearth_kv_delete(req));
+  if (fn == "moderate") return readString(env.hearth_moderate(req));
+  if (fn == "log") return readString(env.hearth_log(req));
+  if (fn == "config_get") return readString(env.hearth_config_get(req));
+  return '{"error":"UNKNOWN_FUNCTION"}';
+}
+
+// ---- abort ----------------------------------------------------------------------
+
+/** Abort handler (`--use abort=sdk/assembly/index/hearthAbort`): report, then trap. */
+let aborting = false;
+export function hearthAbort(message: string | null, fileName: string | null, lineNumber: u32, columnNumber: u32): void {
+  if (aborting) unreachable();
+  aborting = true;
+  const req = new ObjectWriter()
+    .str("message", message === null ? "abort" : message)
+    .str("file", fileName === null ? "" : fileName)
+    .num("line", lineNumber)
+    .num("column", columnNumber)
+    .done();
+  env.hearth_abort(allocString(req));
+  unreachable();
+}
