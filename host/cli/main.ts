@@ -5,6 +5,9 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadServerConfig, type ServerConfigInput } from '../config/server-config.js';
 import { HearthServer, HEARTH_VERSION } from '../server/server.js';
 import * as admin from './admin.js';
+import * as plugins from './plugin-admin.js';
+import { PluginError } from '../plugins/errors.js';
+import { InstallError } from '../server/plugins/installed.js';
 import { err, out } from './output.js';
 import { readPassword } from './password-input.js';
 
@@ -112,6 +115,37 @@ ban
     return admin.banRemove(o.data, Number(id));
   });
 
+const plugin = program.command('plugin').description('manage plugins');
+plugin
+  .command('list')
+  .description('list installed plugins')
+  .addOption(dataOption())
+  .action((o: { data: string }) => plugins.pluginList(o.data));
+plugin
+  .command('install <manifest>')
+  .description('install a plugin (its capabilities are shown and must be granted)')
+  .addOption(dataOption())
+  .option('-g, --grant <caps>', 'comma-separated capabilities to grant')
+  .option('--grant-requested', 'grant every capability the manifest asks for')
+  .option('--config <file>', 'JSON config for the plugin (overlays its defaults)')
+  .option('--wasm <file>', 'the wasm file, if not next to the manifest')
+  .action((manifest: string, o: { data: string; grant?: string; grantRequested?: boolean; config?: string; wasm?: string }) => plugins.pluginInstall(o.data, manifest, o));
+plugin
+  .command('enable <id>')
+  .description('enable an installed plugin')
+  .addOption(dataOption())
+  .action((id: string, o: { data: string }) => plugins.pluginSetEnabled(o.data, id, true));
+plugin
+  .command('disable <id>')
+  .description('disable an installed plugin (it stays installed)')
+  .addOption(dataOption())
+  .action((id: string, o: { data: string }) => plugins.pluginSetEnabled(o.data, id, false));
+plugin
+  .command('remove <id>')
+  .description('uninstall a plugin and delete its stored data')
+  .addOption(dataOption())
+  .action((id: string, o: { data: string }) => plugins.pluginRemove(o.data, id));
+
 const channel = program.command('channel').description('inspect channels');
 channel
   .command('list')
@@ -120,7 +154,7 @@ channel
   .action((o: { data: string }) => admin.channelList(o.data));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  if (e instanceof admin.CliError || e instanceof ConfigError) {
+  if (e instanceof admin.CliError || e instanceof ConfigError || e instanceof PluginError || e instanceof InstallError) {
     err(`hearth: ${e.message}`);
     process.exit(1);
   }

@@ -72,6 +72,20 @@ const VoiceConfig = z
   })
   .strict();
 
+const PluginsConfig = z
+  .object({
+    /** Load installed plugins at all (off: the server runs without any). */
+    enabled: z.boolean().default(true),
+    /** How often installed plugins are compared with their files and grants (reload on change). */
+    pollMs: z.number().int().min(100).default(1000),
+    /** Period of the on_timer hook. */
+    timerMs: z.number().int().min(50).default(1000),
+    /** Bot messages per plugin: burst, then this many per second. */
+    chatBurst: z.number().int().positive().default(5),
+    chatPerSecond: z.number().positive().default(1),
+  })
+  .strict();
+
 export const ServerConfigSchema = z
   .object({
     dataDir: z.string().default('./hearth-data'),
@@ -86,6 +100,7 @@ export const ServerConfigSchema = z
     loginThrottle: ThrottleConfig.default(ThrottleConfig.parse({})),
     log: LogConfig.default(LogConfig.parse({})),
     voice: VoiceConfig.default(VoiceConfig.parse({})),
+    plugins: PluginsConfig.default(PluginsConfig.parse({})),
   })
   .strict();
 

@@ -72,4 +72,25 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  /* 2: installed plugins, their grants, and their key/value storage */ `
+  CREATE TABLE plugins (
+    id             TEXT    PRIMARY KEY,
+    enabled        INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0,1)),
+    -- JSON array: the capabilities the admin granted, for the wasm below
+    grants         TEXT    NOT NULL,
+    granted_sha256 TEXT    NOT NULL,
+    -- JSON object overlaid on the manifest's config defaults
+    config         TEXT    NOT NULL DEFAULT '{}',
+    position       INTEGER NOT NULL DEFAULT 0,
+    installed_at   INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS plugin_kv (
+    plugin_id  TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    value      TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (plugin_id, key)
+  ) WITHOUT ROWID;
+  `,
 ];

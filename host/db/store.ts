@@ -8,6 +8,7 @@ import { BansRepo } from './bans.js';
 import { ChatRepo } from './chat.js';
 import { InvitesRepo } from './invites.js';
 import { SettingsRepo } from './settings.js';
+import { PluginsRepo } from './plugins.js';
 
 export class Store {
   readonly users: UsersRepo;
@@ -16,6 +17,7 @@ export class Store {
   readonly chat: ChatRepo;
   readonly invites: InvitesRepo;
   readonly settings: SettingsRepo;
+  readonly plugins: PluginsRepo;
 
   private constructor(readonly db: Db) {
     this.users = new UsersRepo(db);
@@ -24,6 +26,7 @@ export class Store {
     this.chat = new ChatRepo(db);
     this.invites = new InvitesRepo(db);
     this.settings = new SettingsRepo(db);
+    this.plugins = new PluginsRepo(db);
   }
 
   static open(dataDir: string, log: Logger): Store {

@@ -71,6 +71,7 @@ export const ClientMessages = {
   }),
   'ban.list': msg('ban.list', { includeExpired: z.boolean().default(false) }),
   'ban.remove': msg('ban.remove', { banId: z.number().int().positive() }),
+  'plugin.list': msg('plugin.list', {}),
   'invite.create': msg('invite.create', {
     role: role.default('member'),
     uses: z.number().int().min(1).max(1000).default(1),

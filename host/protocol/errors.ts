@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   NAME_TAKEN: 'A sibling channel already has that name.',
   LIMIT_REACHED: 'A server limit (e.g. number of channels) was reached.',
   TOO_LONG: 'The text exceeds the configured length limit.',
+  BLOCKED: 'A moderation plugin refused the message (details.plugin, details.reason).',
   RATE_LIMITED: 'Too many messages; this one was dropped.',
   FLOOD: 'Sustained flooding; the connection is closed.',
   KICKED: 'A moderator removed you from the server.',

@@ -4,6 +4,7 @@ import type { ServerConfig } from '../config/server-config.js';
 import type { Store } from '../db/store.js';
 import type { Hub } from './hub.js';
 import type { VoiceLane } from './voice/voice-lane.js';
+import type { PluginManager } from './plugins/plugin-manager.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { Connection, SessionInfo } from './connection.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -19,6 +20,7 @@ export interface ServerContext {
   /** SHA-256 of the one-time first-admin token while no admin exists. */
   bootstrapTokenHash: string | null;
   voice: VoiceLane | null;
+  plugins: PluginManager | null;
 }
 
 export type AuthedConnection = Connection & { session: SessionInfo };

@@ -24,6 +24,7 @@ export const PERMISSIONS = {
   setRole: 'admin',
   createInvite: 'admin',
   listUsers: 'moderator',
+  listPlugins: 'admin',
 } as const satisfies Record<string, Role>;
 
 export type Permission = keyof typeof PERMISSIONS;

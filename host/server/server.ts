@@ -17,6 +17,7 @@ import { Hub } from './hub.js';
 import { LoginThrottle } from './login-throttle.js';
 import { normalizeIp } from './ip.js';
 import { VoiceLane } from './voice/voice-lane.js';
+import { PluginManager } from './plugins/plugin-manager.js';
 
 export const HEARTH_VERSION: string = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -40,6 +41,7 @@ export class HearthServer {
   store!: Store;
   hub!: Hub;
   voice!: VoiceLane;
+  plugins: PluginManager | null = null;
   identity!: TlsIdentity;
   private hostLogger: HostLogger | null = null;
   private ctx!: ServerContext;
@@ -80,6 +82,7 @@ export class HearthServer {
       version: HEARTH_VERSION,
       bootstrapTokenHash: bootstrapToken ? hashToken(bootstrapToken) : null,
       voice: null,
+      plugins: null,
     };
 
     const server = tls.createServer({
@@ -108,6 +111,21 @@ export class HearthServer {
     this.voice = new VoiceLane(cfg, this.hub, this.log.child({ component: 'voice' }));
     const voicePort = await this.voice.start(this.address.port);
     this.ctx.voice = this.voice;
+    if (cfg.plugins.enabled) {
+      this.plugins = new PluginManager({
+        dataDir: cfg.dataDir,
+        store: this.store,
+        hub: this.hub,
+        log: this.log.child({ component: 'plugins' }),
+        pollMs: cfg.plugins.pollMs,
+        timerMs: cfg.plugins.timerMs,
+        chatBurst: cfg.plugins.chatBurst,
+        chatPerSecond: cfg.plugins.chatPerSecond,
+        historyKeepPerChannel: cfg.limits.historyKeepPerChannel,
+      });
+      await this.plugins.start();
+      this.ctx.plugins = this.plugins;
+    }
     this.sweepTimer = setInterval(() => this.sweep(), 1000);
     this.sweepTimer.unref();
     const addr = this.address;
@@ -178,6 +196,7 @@ export class HearthServer {
       for (const c of this.connections) c.socket.destroy();
     }
     this.voice?.stop();
+    await this.plugins?.stop();
     this.store?.close();
     this.log?.info('server stopped');
     await this.hostLogger?.close();

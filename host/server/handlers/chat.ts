@@ -24,11 +24,29 @@ function checkText(ctx: ServerContext, conn: AuthedConnection, text: string): st
   return trimmed;
 }
 
-export function send(ctx: ServerContext, conn: AuthedConnection, m: ClientMessage<'chat.send'>): object {
+export async function send(ctx: ServerContext, conn: AuthedConnection, m: ClientMessage<'chat.send'>): Promise<object> {
   const c = ctx.hub.tree.get(m.channelId);
   if (!c || !ctx.hub.tree.canAccess(conn.session.role, c.id)) throw new ProtocolError('NOT_FOUND', `no channel ${m.channelId}`);
-  const text = checkText(ctx, conn, m.text);
+  let text = checkText(ctx, conn, m.text);
   const s = conn.session;
+  if (ctx.plugins) {
+    // "/name args" owned by a plugin is answered by its bot instead of being posted.
+    if (text.startsWith('/')) {
+      const handled = await ctx.plugins.command(s, c.id, text);
+      if (handled) {
+        conn.log.info({ channelId: c.id, plugin: handled.pluginId, from: s.username }, 'chat command handled by plugin');
+        ctx.plugins.postAsBot(handled.pluginId, c.id, handled.reply);
+        return { command: true, plugin: handled.pluginId, reply: handled.reply };
+      }
+    }
+    const decision = await ctx.plugins.chat(s, c.id, text);
+    if (decision.action === 'block') {
+      conn.log.info({ channelId: c.id, plugin: decision.by, from: s.username }, 'chat message blocked by plugin');
+      throw new ProtocolError('BLOCKED', `message blocked by ${decision.by}: ${decision.reason}`, { plugin: decision.by, reason: decision.reason });
+    }
+    if (decision.action === 'rewrite') text = decision.text;
+    if (conn.closed) return {};
+  }
   const rec = ctx.store.chat.addChannelMessage(c.id, s.userId, s.username, text);
   ctx.store.chat.prune(c.id, ctx.config.limits.historyKeepPerChannel);
   conn.log.info({ channelId: c.id, messageId: rec.id, from: s.username, chars: text.length }, 'chat message');

@@ -2,7 +2,7 @@
 // with each message; the schemas that guard them are in protocol/client-messages.ts.
 import type { ClientMessage, ClientMessageType } from '../../protocol/client-messages.js';
 import type { Connection } from '../connection.js';
-import { requireSession, type AuthedConnection, type ServerContext } from '../context.js';
+import { requirePermission, requireSession, type AuthedConnection, type ServerContext } from '../context.js';
 import * as auth from './auth.js';
 import * as channels from './channels.js';
 import * as chat from './chat.js';
@@ -39,6 +39,10 @@ const HANDLERS: { [T in ClientMessageType]: Pre<T> } = {
   'ban.list': authed(moderation.listBans),
   'ban.remove': authed(moderation.removeBan),
   'invite.create': authed(moderation.createInvite),
+  'plugin.list': authed((ctx, conn) => {
+    requirePermission(conn, 'listPlugins');
+    return { plugins: ctx.plugins?.list() ?? [] };
+  }),
 };
 
 export function dispatch(ctx: ServerContext, conn: Connection, m: ClientMessage): unknown {
