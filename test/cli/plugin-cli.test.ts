@@ -1,0 +1,55 @@
+// `hearth plugin ...` spawned for real: capabilities must be granted
+// explicitly, grants are recorded, and list/disable/enable/remove work.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers/server.js';
+
+const MAIN = fileURLToPath(new URL('../../host/cli/main.js', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+function hearth(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [MAIN, ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+    child.stdin?.end();
+  });
+}
+
+test('install shows what a plugin asks for and refuses without an explicit grant; grants are recorded', async () => {
+  const data = tempDir('hearth-plugcli-');
+  try {
+    const manifest = join(REPO, 'manifests', 'wordfilter.json');
+    const refused = await hearth(['plugin', 'install', manifest, '--data', data]);
+    assert.is(refused.code, 1);
+    assert.match(refused.stdout, /asks for capabilities: .*chat\.intercept/);
+    assert.match(refused.stderr, /granted explicitly/);
+    assert.not.ok(existsSync(join(data, 'plugins', 'wordfilter')), 'nothing installed');
+
+    const bad = await hearth(['plugin', 'install', manifest, '--grant', 'root.shell', '--data', data]);
+    assert.is(bad.code, 1);
+    assert.match(bad.stderr, /unknown capabilities: root\.shell/);
+
+    const ok = await hearth(['plugin', 'install', manifest, '--grant', 'chat.intercept,storage', '--data', data]);
+    assert.is(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /granted: chat\.intercept, storage; NOT granted: /);
+    assert.ok(existsSync(join(data, 'plugins', 'wordfilter', 'manifest.json')));
+
+    const list = await hearth(['plugin', 'list', '--data', data]);
+    assert.match(list.stdout, /wordfilter\s+\S+\s+yes\s+chat\.intercept,storage\s+ok/);
+    assert.is((await hearth(['plugin', 'disable', 'wordfilter', '--data', data])).code, 0);
+    assert.match((await hearth(['plugin', 'list', '--data', data])).stdout, /wordfilter\s+\S+\s+no/);
+    assert.is((await hearth(['plugin', 'enable', 'nosuch', '--data', data])).code, 1);
+    const removed = await hearth(['plugin', 'remove', 'wordfilter', '--data', data]);
+    assert.is(removed.code, 0);
+    assert.not.ok(existsSync(join(data, 'plugins', 'wordfilter')));
+  } finally {
+    rmSync(data, { recursive: true, force: true });
+  }
+});
+
+test.run();
