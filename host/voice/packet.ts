@@ -24,14 +24,23 @@ export const VOICE_KDF_INFO_S2C = 'server->client';
 export type VoiceBackend = 'node' | 'noble';
 
 /**
- * Measured with bench/voice-crypto.ts (120-byte payload, Node 20 / OpenSSL 3):
- * node:crypto seal+open is roughly 2x faster than @noble/ciphers despite
- * creating a fresh Cipheriv per packet. Noble stays as a pure-JS fallback
- * (e.g. an OpenSSL build without ChaCha20-Poly1305) and as a cross-check.
+ * Measured at 120-byte payloads, Node 20.20 / OpenSSL 3, 2-core AMD EPYC VM
+ * (shared, so ranges over several runs):
+ * - bench/voice-crypto: node seal ~4.2 µs, open ~3.8 µs; noble seal 7.2-8.8 µs,
+ *   open 7.6-9.5 µs: noble/node 1.3-2.2x, though node:crypto needs a fresh
+ *   Cipheriv per packet (~2 µs of its 4 is creating it).
+ * - bench/voice-fanout (VoiceLane, 99 listeners, CPU per forwarded packet):
+ *   node 11.2-12.1 µs, noble 17.5-17.8 µs (1.5-1.6x).
+ * - bench/voice-forward, 200 clients x 10 talkers: noble/node 1.3-2.3x server
+ *   CPU per forwarded packet.
+ * So node:crypto is the default. Noble stays as a pure-JS fallback (e.g. an
+ * OpenSSL build without ChaCha20-Poly1305) and as a cross-check.
  */
 export const DEFAULT_VOICE_BACKEND: VoiceBackend = 'node';
 
 const NODE_ALG = 'chacha20-poly1305';
+// Shared, never mutated: no options object per cipher object.
+const NODE_OPTIONS = { authTagLength: TAG_BYTES } as const;
 const TWO_32 = 0x1_0000_0000;
 
 export interface VoiceKeys {
@@ -65,6 +74,10 @@ export function deriveVoiceKeys(secret: Uint8Array): VoiceKeys {
     Buffer.from(hkdfSync('sha256', secret, VOICE_KDF_SALT, info, VOICE_KEY_BYTES));
   return { clientToServer: derive(VOICE_KDF_INFO_C2S), serverToClient: derive(VOICE_KDF_INFO_S2C) };
 }
+
+// The header last given to sealEncoded() and its nonce view (see there).
+let lastHeader: Uint8Array | null = null;
+let lastNonce: Buffer | null = null;
 
 function asBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -150,23 +163,68 @@ export class VoiceCipher {
       dst = out.length === total ? out : out.subarray(0, total);
     }
     writeHeader(dst, 0, token, sequence, timestamp);
-    const header = dst.subarray(0, HEADER_BYTES);
-    const nonce = dst.subarray(0, NONCE_BYTES);
+    this.#sealAfter(dst.subarray(0, HEADER_BYTES), dst.subarray(0, NONCE_BYTES), payload, dst, HEADER_BYTES);
+    return dst;
+  }
 
+  /**
+   * Seals `payload` behind a header that is already encoded: `header` is
+   * exactly HEADER_BYTES (token || sequence || timestamp; its first 12 bytes
+   * are the nonce, all 20 the associated data), as read from an authenticated
+   * datagram. The server forwards a speaker's packet to every listener this
+   * way: the speaker's header bytes are reused as they are, so nothing is
+   * parsed, range-checked or converted per listener. The caller guarantees
+   * what seal() guarantees: one (token, sequence) is never sealed twice under
+   * this key.
+   *
+   * Without `out`, returns a fresh exact-size datagram. With `out`, writes the
+   * datagram to out[offset, offset + HEADER_BYTES + payload + TAG_BYTES) and
+   * returns `out` (e.g. a TCP-fallback frame: header, then the datagram, no
+   * copy). `header` and `payload` must not overlap that range.
+   */
+  sealEncoded(header: Uint8Array, payload: Uint8Array, out?: Buffer, offset = 0): Buffer {
+    if (header.length !== HEADER_BYTES) throw new RangeError(`header must be ${HEADER_BYTES} bytes, got ${header.length}`);
+    const plen = payload.length;
+    if (plen > MAX_PAYLOAD_BYTES) throw new RangeError(`voice payload too large: ${plen} > ${MAX_PAYLOAD_BYTES}`);
+    const total = HEADER_BYTES + plen + TAG_BYTES;
+    let dst: Buffer;
+    if (out === undefined) {
+      dst = Buffer.allocUnsafe(total);
+      offset = 0;
+    } else {
+      if (!Number.isInteger(offset) || offset < 0 || offset + total > out.length) {
+        throw new RangeError(`output buffer too small: ${out.length} < ${offset} + ${total}`);
+      }
+      dst = out;
+    }
+    // A fan-out seals one header for every listener: make its nonce view once.
+    if (header !== lastHeader) {
+      lastNonce = asBuffer(header).subarray(0, NONCE_BYTES);
+      lastHeader = header;
+    }
+    dst.set(header, offset);
+    this.#sealAfter(header, lastNonce!, payload, dst, offset + HEADER_BYTES);
+    return dst;
+  }
+
+  /** Writes ciphertext || tag of `payload` to dst[at..]. */
+  #sealAfter(header: Uint8Array, nonce: Uint8Array, payload: Uint8Array, dst: Buffer, at: number): void {
+    const plen = payload.length;
     if (this.#noble) {
       // Encrypts straight into dst; TypedArray.set copes with payload aliasing dst.
-      chacha20poly1305(this.#key, nonce, header).encrypt(payload, dst.subarray(HEADER_BYTES, total));
-      return dst;
+      chacha20poly1305(this.#key, nonce, header).encrypt(payload, dst.subarray(at, at + plen + TAG_BYTES));
+      return;
     }
-    const c = createCipheriv(NODE_ALG, this.#key, nonce, { authTagLength: TAG_BYTES });
+    // node:crypto cannot re-key or re-nonce a cipher object, so one per packet
+    // is the price of OpenSSL's speed (see DEFAULT_VOICE_BACKEND).
+    const c = createCipheriv(NODE_ALG, this.#key, nonce, NODE_OPTIONS);
     c.setAAD(header, { plaintextLength: plen });
     const ct = c.update(payload);
     const tail = c.final();
     if (ct.length + tail.length !== plen) throw new Error('chacha20-poly1305: unexpected ciphertext length');
-    ct.copy(dst, HEADER_BYTES);
-    if (tail.length > 0) tail.copy(dst, HEADER_BYTES + ct.length);
-    c.getAuthTag().copy(dst, HEADER_BYTES + plen);
-    return dst;
+    dst.set(ct, at);
+    if (tail.length > 0) dst.set(tail, at + ct.length);
+    dst.set(c.getAuthTag(), at + plen);
   }
 
   /**
@@ -182,42 +240,50 @@ export class VoiceCipher {
   open(datagram: Uint8Array, out?: Buffer): VoicePacket | null {
     const len = datagram.length;
     if (len < MIN_DATAGRAM_BYTES || len > MAX_DATAGRAM_BYTES) return null;
+    const d = asBuffer(datagram);
+    // Parse before decrypting: in-place decryption never touches the header,
+    // but reading first keeps that an invariant we don't have to rely on.
+    const token = d.readUInt32BE(0);
+    const sequence = d.readBigUInt64BE(4);
+    const timestamp = d.readBigUInt64BE(12);
+    const payload = this.openPayload(d, out);
+    return payload === null ? null : { token, sequence, timestamp, payload };
+  }
+
+  /**
+   * open() without the header: authenticates and decrypts, and returns only
+   * the payload (same `out` rules), or null. For hot paths that read the few
+   * header fields they need themselves (as numbers), so that no per-packet
+   * object or BigInt is made. Never throws on datagram contents.
+   */
+  openPayload(datagram: Uint8Array, out?: Buffer): Buffer | null {
+    const len = datagram.length;
+    if (len < MIN_DATAGRAM_BYTES || len > MAX_DATAGRAM_BYTES) return null;
     const plen = len - MIN_DATAGRAM_BYTES;
     if (out !== undefined && out.length < plen) return null;
     try {
       const d = asBuffer(datagram);
       const header = d.subarray(0, HEADER_BYTES);
       const nonce = d.subarray(0, NONCE_BYTES);
-      const ct = d.subarray(HEADER_BYTES, len - TAG_BYTES);
-      // Parse before decrypting: in-place decryption never touches the header,
-      // but reading first keeps that an invariant we don't have to rely on.
-      const token = d.readUInt32BE(0);
-      const sequence = d.readBigUInt64BE(4);
-      const timestamp = d.readBigUInt64BE(12);
-      let payload: Buffer;
-
       if (this.#noble) {
         // Noble verifies the tag before writing any plaintext, so a failed
         // in-place open leaves the datagram untouched.
-        payload = out === undefined ? Buffer.allocUnsafe(plen) : out.subarray(0, plen);
+        const payload = out === undefined ? Buffer.allocUnsafe(plen) : out.subarray(0, plen);
         chacha20poly1305(this.#key, nonce, header).decrypt(d.subarray(HEADER_BYTES, len), payload);
-      } else {
-        const dc = createDecipheriv(NODE_ALG, this.#key, nonce, { authTagLength: TAG_BYTES });
-        dc.setAAD(header, { plaintextLength: plen });
-        dc.setAuthTag(d.subarray(len - TAG_BYTES, len));
-        // Node hands back plaintext from update() BEFORE the tag is checked in
-        // final(); it must not escape unless final() succeeds.
-        const pt = dc.update(ct);
-        dc.final();
-        if (pt.length !== plen) return null;
-        if (out === undefined) {
-          payload = pt;
-        } else {
-          payload = out.subarray(0, plen);
-          pt.copy(payload);
-        }
+        return payload;
       }
-      return { token, sequence, timestamp, payload };
+      const dc = createDecipheriv(NODE_ALG, this.#key, nonce, NODE_OPTIONS);
+      dc.setAAD(header, { plaintextLength: plen });
+      dc.setAuthTag(d.subarray(len - TAG_BYTES, len));
+      // Node hands back plaintext from update() BEFORE the tag is checked in
+      // final(); it must not escape unless final() succeeds.
+      const pt = dc.update(d.subarray(HEADER_BYTES, len - TAG_BYTES));
+      dc.final();
+      if (pt.length !== plen) return null;
+      if (out === undefined) return pt;
+      const payload = out.subarray(0, plen);
+      payload.set(pt);
+      return payload;
     } catch {
       return null;
     }

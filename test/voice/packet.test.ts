@@ -275,4 +275,22 @@ test('constructor validation', () => {
   }
 });
 
+test('sealEncoded (fan-out path) equals seal for the same header, into a buffer at an offset; openPayload matches open', () => {
+  for (const backend of BACKENDS) {
+    const c = new VoiceCipher(KEY, { backend });
+    const payload = randomBytes(120);
+    const whole = c.seal(0xdeadbeef, 77n, 960n * 77n, payload);
+    const header = whole.subarray(0, 20);
+    assert.equal(c.sealEncoded(header, payload), whole, `${backend}: same bytes`);
+    const out = Buffer.alloc(5 + whole.length);
+    c.sealEncoded(header, payload, out, 5);
+    assert.equal(out.subarray(5), whole, `${backend}: at an offset`);
+    assert.equal(c.openPayload(whole), payload, `${backend}: openPayload`);
+    const bad = Buffer.from(whole);
+    bad[3]! ^= 1;
+    assert.is(c.openPayload(bad), null, `${backend}: tampered header refused`);
+    assert.throws(() => c.sealEncoded(header.subarray(0, 19), payload), RangeError);
+  }
+});
+
 test.run();
