@@ -121,4 +121,26 @@ test('UDP blocked: voice flows over TLS both ways; when UDP works again, it swit
   }
 });
 
+test('a session sending over its packet rate is cut to the rate; the excess is dropped and counted', async () => {
+  const t = await startServer({ voice: { packetsPerSecond: 20, packetBurst: 10 } });
+  const a = await peer(t, 'flo');
+  const b = await peer(t, 'gus');
+  try {
+    await eventually(() => a.voice.counters.keepaliveAnswers > 0 && b.voice.counters.keepaliveAnswers > 0, 3000, 'udp up');
+    await sleep(600); // let the buckets refill after the keep-alives
+    for (let i = 0; i < 60; i++) a.voice.sendVoice(payload);
+    await eventually(() => t.server.voice.stats.dropped.overRate >= 40, 2000, 'over-rate drops counted');
+    await sleep(100);
+    assert.ok(b.heard.length >= 8 && b.heard.length <= 20, `listener got about the burst (${b.heard.length})`);
+    // the session keeps working at its normal rate afterwards
+    await sleep(300);
+    const before = b.heard.length;
+    a.voice.sendVoice(payload);
+    await eventually(() => b.heard.length === before + 1, 2000, 'normal traffic flows again');
+  } finally {
+    close(a, b);
+    await t.stop();
+  }
+});
+
 test.run();
