@@ -146,6 +146,24 @@ plugin
   .addOption(dataOption())
   .action((id: string, o: { data: string }) => plugins.pluginRemove(o.data, id));
 
+plugin
+  .command('new <name>')
+  .description('create a plugin project from a template')
+  .addOption(new Option('-k, --kind <kind>', 'what the plugin is').choices(['bot', 'moderation', 'effect', 'layout']).default('bot'))
+  .option('--dir <parent>', 'where to create it', '.')
+  .action(async (name: string, o: { kind: 'bot' | 'moderation' | 'effect' | 'layout'; dir: string }) => {
+    // Loaded on demand: the AssemblyScript compiler takes a second to load.
+    const dev = await import('./plugin-dev.js');
+    await dev.pluginNew(name, o.kind, o.dir);
+  });
+plugin
+  .command('build [dir]')
+  .description("compile a plugin's index.ts to wasm and write its sha256 into manifest.json")
+  .action(async (dir: string | undefined) => {
+    const dev = await import('./plugin-dev.js');
+    await dev.pluginBuild(dir ?? '.');
+  });
+
 const channel = program.command('channel').description('inspect channels');
 channel
   .command('list')
@@ -154,7 +172,7 @@ channel
   .action((o: { data: string }) => admin.channelList(o.data));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  if (e instanceof admin.CliError || e instanceof ConfigError || e instanceof PluginError || e instanceof InstallError) {
+  if (e instanceof admin.CliError || e instanceof ConfigError || e instanceof PluginError || e instanceof InstallError || (e instanceof Error && e.name === 'PluginDevError')) {
     err(`hearth: ${e.message}`);
     process.exit(1);
   }

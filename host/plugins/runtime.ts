@@ -157,6 +157,8 @@ interface Loaded {
   /** Calls since the sandbox (re)started. */
   sinceStart: number;
   lateHook: HookName | null;
+  /** Tail of this plugin's queue of JSON calls (one in flight at a time). */
+  queue: Promise<void>;
   memoryKiB: number;
   logTokens: number;
   logRefillAt: number;
@@ -234,6 +236,7 @@ export class PluginHost extends EventEmitter {
         overruns: 0,
         sinceStart: 0,
         lateHook: null,
+        queue: Promise.resolve(),
         memoryKiB: 0,
         logTokens: LOG_BURST,
         logRefillAt: performance.now(),
@@ -543,9 +546,24 @@ export class PluginHost extends EventEmitter {
   // ---- calls ------------------------------------------------------------------
 
   /** Calls a JSON hook of one plugin; the output is parsed and validated with `schema`. */
-  async callJson<S extends z.ZodType>(id: string, hook: HookName, input: unknown, schema: S, emptyOk = false): Promise<CallOutcome<z.infer<S>>> {
+  /**
+   * Calls one JSON hook. Calls to one plugin are queued, one in flight at a
+   * time: two chat messages arriving together are both filtered. Only a call
+   * that already missed its time limit makes the ones behind it "busy" (bypassed).
+   */
+  callJson<S extends z.ZodType>(id: string, hook: HookName, input: unknown, schema: S, emptyOk = false): Promise<CallOutcome<z.infer<S>>> {
     const p = this.plugins.get(id);
-    if (!p) return SKIPPED;
+    if (!p) return Promise.resolve(SKIPPED);
+    const run = p.queue.then(() => this.callJsonNow(p, id, hook, input, schema, emptyOk));
+    p.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async callJsonNow<S extends z.ZodType>(p: Loaded, id: string, hook: HookName, input: unknown, schema: S, emptyOk: boolean): Promise<CallOutcome<z.infer<S>>> {
+    if (this.plugins.get(id) !== p) return SKIPPED;
     const refused = this.admit(p, hook);
     if (refused) return refused;
     const s = p.sandbox!;

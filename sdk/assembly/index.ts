@@ -11,9 +11,14 @@
 // so that a failed assertion or an out-of-bounds access becomes a clean trap
 // whose message the host records in its fault report.
 import * as env from "./env";
-import { Parser, Value, ObjectWriter, quote } from "./json";
+import { Parser, Value, ObjectWriter, quote, Kind } from "./json";
+import { ChatEvent, CommandEvent, PresenceEvent, TimerEvent } from "./events";
+import { State, parseState } from "./state";
 
 export { Parser, Value, ObjectWriter, quote, formatNumber, Kind } from "./json";
+export { ChatEvent, CommandEvent, PresenceEvent, TimerEvent, UserRef } from "./events";
+export { State, ChannelInfo, UserInfo, parseState } from "./state";
+export { Rng, hashString } from "./rng";
 
 // ---- memory blocks shared with the host -----------------------------------
 
@@ -160,6 +165,85 @@ export function rawCall(fn: string, json: string): string {
   if (fn == "log") return readString(env.hearth_log(req));
   if (fn == "config_get") return readString(env.hearth_config_get(req));
   return '{"error":"UNKNOWN_FUNCTION"}';
+}
+
+// ---- typed hook input ------------------------------------------------------
+
+/** The on_chat input, or null when the input is not a JSON object. */
+export function chatEvent(): ChatEvent | null {
+  const v = inputJSON();
+  return v === null || v.kind != Kind.Object ? null : ChatEvent.from(v);
+}
+
+/** The on_command input, or null when the input is not a JSON object. */
+export function commandEvent(): CommandEvent | null {
+  const v = inputJSON();
+  return v === null || v.kind != Kind.Object ? null : CommandEvent.from(v);
+}
+
+/** The on_join / on_leave input, or null when the input is not a JSON object. */
+export function presenceEvent(): PresenceEvent | null {
+  const v = inputJSON();
+  return v === null || v.kind != Kind.Object ? null : PresenceEvent.from(v);
+}
+
+/** The on_timer input, or null when the input is not a JSON object. */
+export function timerEvent(): TimerEvent | null {
+  const v = inputJSON();
+  return v === null || v.kind != Kind.Object ? null : TimerEvent.from(v);
+}
+
+// ---- hook answers --------------------------------------------------------------
+
+/** on_chat: let the message through unchanged. */
+export function allow(): void {
+  outputString('{"action":"allow"}');
+}
+
+/** on_chat: drop the message; the sender is told `reason`. */
+export function block(reason: string): void {
+  outputString(new ObjectWriter().str("action", "block").str("reason", reason).done());
+}
+
+/** on_chat: replace the message's text (1-4000 characters). */
+export function rewrite(text: string): void {
+  outputString(new ObjectWriter().str("action", "rewrite").str("text", text).done());
+}
+
+/** on_command: answer the command (at most 4000 characters). */
+export function reply(text: string): void {
+  outputString(new ObjectWriter().str("reply", text).done());
+}
+
+/** on_command without an answer; also the empty answer of on_join / on_leave / on_timer. */
+export function done(): void {
+  outputString("{}");
+}
+
+// ---- conveniences over the host API ---------------------------------------------
+
+/** True when a host function's reply is an error ({"error":...}). */
+export function isError(replyJson: string): bool {
+  const v = Parser.parse(replyJson);
+  return v === null || v.get("error") !== null;
+}
+
+/** The newest server state (capability state.read), or null when it is denied. */
+export function readState(): State | null {
+  return parseState(stateRead());
+}
+
+/** A stored integer (capability storage); `fallback` when absent, not a number, or storage is denied. */
+export function kvGetInt(key: string, fallback: i64 = 0): i64 {
+  const s = kvGet(key);
+  if (s === null || s.length == 0) return fallback;
+  const n = I64.parseInt(s);
+  return n == 0 && s != "0" ? fallback : n;
+}
+
+/** Stores an integer; false when the host refused (quota, capability). */
+export function kvSetInt(key: string, value: i64): bool {
+  return !isError(kvSet(key, value.toString()));
 }
 
 // ---- abort ----------------------------------------------------------------------

@@ -19,7 +19,7 @@ import { guestWasm, repoRoot, shippedManifest } from './helpers.js';
 
 const test = suite('plugins: manifests');
 
-const SHIPPED = ['noop', 'gain', 'wordfilter'];
+const SHIPPED = ['noop', 'gain', 'wordfilter', 'hearthbot'];
 
 function base(): Record<string, unknown> {
   return {

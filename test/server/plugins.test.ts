@@ -87,6 +87,21 @@ test('on_chat can block a message: the sender gets BLOCKED and nobody receives i
   assert.not.ok(stored.includes('darn it'), 'a blocked message is not stored');
 });
 
+test('messages arriving together are each filtered (calls to one plugin queue, none is skipped)', async ({ t, a, b }) => {
+  await installShipped(t, 'wordfilter', ['chat.intercept', 'config.read'], { words: ['darn'], mode: 'block' });
+  const results = await Promise.allSettled([
+    a.request('chat.send', { channelId: 1, text: 'darn one' }),
+    b.request('chat.send', { channelId: 1, text: 'darn two' }),
+    a.request('chat.send', { channelId: 1, text: 'darn three' }),
+  ]);
+  const stats = t.server.plugins!.list().find((p) => p.id === 'wordfilter')!.stats;
+  for (const r of results) {
+    assert.is(r.status, 'rejected', JSON.stringify(stats));
+    assert.is((r as PromiseRejectedResult).reason.code, 'BLOCKED');
+  }
+  assert.is(t.server.plugins!.list().find((p) => p.id === 'wordfilter')!.stats.busy, 0);
+});
+
 test('an ungranted capability keeps its hook off: without chat.intercept the filter sees nothing', async ({ t, a, b }) => {
   await installShipped(t, 'wordfilter', ['storage'], { words: ['darn'], mode: 'block' });
   const got = chatFrom(b, (m) => m.text === 'darn it');
