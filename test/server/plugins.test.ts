@@ -21,7 +21,13 @@ async function installShipped(t: TestServer, id: string, grants: string[], confi
 }
 
 /** Writes a manifest for one of the hostile test guests and installs it. */
-async function installTestGuest(t: TestServer, guest: string, hooks: string[], limits: Record<string, number> = {}): Promise<void> {
+async function installTestGuest(
+  t: TestServer,
+  guest: string,
+  hooks: string[],
+  limits: Record<string, number> = {},
+  extra: { capabilities?: string[]; grants?: string[]; commands?: string[] } = {},
+): Promise<void> {
   const dir = tempDir('hearth-guest-');
   const wasmPath = join(repoRoot, 'test', 'plugins', 'guests', 'build', `${guest}.wasm`);
   copyFileSync(wasmPath, join(dir, `${guest}.wasm`));
@@ -32,11 +38,12 @@ async function installTestGuest(t: TestServer, guest: string, hooks: string[], l
     version: '0.0.1',
     wasm: { file: `${guest}.wasm`, sha256: sha256Hex(readFileSync(wasmPath)) },
     hooks,
-    capabilities: ['chat.intercept'],
+    capabilities: extra.capabilities ?? ['chat.intercept'],
+    commands: extra.commands ?? [],
     limits: { memoryMiB: 4, callMs: 30, killMs: 300, overrunLimit: 3, storageKiB: 16, ...limits },
   };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
-  await installPlugin(t.dataDir, t.server.store, await readPluginSource(join(dir, 'manifest.json')), ['chat.intercept']);
+  await installPlugin(t.dataDir, t.server.store, await readPluginSource(join(dir, 'manifest.json')), extra.grants ?? ['chat.intercept']);
   await t.server.plugins!.sync();
 }
 
@@ -160,6 +167,61 @@ test('a changed wasm on disk is reloaded but gets no capability it was not grant
   const info = t.server.plugins!.list().find((p) => p.id === 'noop')!;
   assert.equal(info.grants, ['chat.intercept'], 'only the earlier grant');
   void sleep;
+});
+
+test('hostile guests in a live server: memory bomb, malformed output, WASI import, network, ungranted host calls; the server keeps serving', async ({ t, admin, a, b }) => {
+  const status = (id: string) => t.server.plugins!.list().find((p) => p.id === id);
+  const stillServed = async (label: string) => {
+    const got = chatFrom(b, (m) => m.text === `after ${label}`);
+    await a.request('chat.send', { channelId: 1, text: `after ${label}` });
+    await got;
+    assert.type((await b.request<{ serverTime: number }>('ping')).serverTime, 'number');
+  };
+
+  // Memory bomb in on_chat: the message still goes through, the plugin is stopped at its cap.
+  await installTestGuest(t, 'bomb', ['on_chat'], { memoryMiB: 4, callMs: 200, killMs: 2000 });
+  const bombMsg = chatFrom(b, (m) => m.text === 'boom');
+  await a.request('chat.send', { channelId: 1, text: 'boom' });
+  await bombMsg;
+  await eventually(() => status('bomb')?.lastFault, 5000, 'bomb reported');
+  assert.ok(['memory', 'trap', 'timeout'].includes(status('bomb')!.lastFault!.kind), status('bomb')!.lastFault!.kind);
+  await stillServed('bomb');
+
+  // Malformed JSON output.
+  await installTestGuest(t, 'badjson', ['on_chat']);
+  await stillServed('badjson-1');
+  await eventually(() => status('badjson')?.lastFault?.kind === 'bad_output', 3000, 'bad output reported');
+
+  // A guest that imports WASI is refused at load; the server records why.
+  await installTestGuest(t, 'wasi', ['on_command'], {}, { capabilities: [], grants: [], commands: ['open'] });
+  const { plugins } = await admin.request<{ plugins: PluginStatus[] }>('plugin.list');
+  assert.not.ok(plugins.some((p) => p.id === 'wasi' && p.state === 'running'), 'WASI guest not running');
+  await stillServed('wasi');
+
+  // Network: the guest's http_request is denied and nothing reaches a local HTTP server.
+  const http = await import('node:http');
+  let hits = 0;
+  const web = http.createServer((_q, r) => {
+    hits++;
+    r.end('secret');
+  });
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+  try {
+    await installTestGuest(t, 'network', ['on_command'], {}, { capabilities: [], grants: [], commands: ['fetch'] });
+    const port = (web.address() as { port: number }).port;
+    const r = await a.request<{ reply: string }>('chat.send', { channelId: 1, text: `/fetch http://127.0.0.1:${port}/steal` });
+    assert.match(r.reply, /NETWORK_DENIED/);
+    assert.is(hits, 0, 'no request left the host');
+  } finally {
+    web.close();
+  }
+
+  // Host functions it asked for but was not granted answer CAPABILITY_DENIED.
+  await installTestGuest(t, 'denied', ['on_command'], {}, { capabilities: ['log', 'storage', 'chat.inject', 'moderation', 'state.read', 'config.read'], grants: ['log'], commands: ['probe'] });
+  const probe = await a.request<{ reply: string }>('chat.send', { channelId: 1, text: '/probe' });
+  const replies = JSON.parse(probe.reply) as Array<{ error?: string }>;
+  assert.is(replies.filter((x) => x.error === 'CAPABILITY_DENIED').length, 6, probe.reply);
+  await stillServed('all');
 });
 
 test.run();
