@@ -52,4 +52,25 @@ test('install shows what a plugin asks for and refuses without an explicit grant
   }
 });
 
+test('plugin new + build from the command line give an installable plugin', async () => {
+  const dir = tempDir('hearth-plugnew-');
+  const data = tempDir('hearth-plugnew-data-');
+  try {
+    const created = await hearth(['plugin', 'new', 'mybot', '--kind', 'bot', '--dir', dir]);
+    assert.is(created.code, 0, created.stderr);
+    assert.ok(existsSync(join(dir, 'mybot', 'index.ts')));
+    const built = await hearth(['plugin', 'build', join(dir, 'mybot')]);
+    assert.is(built.code, 0, built.stderr);
+    assert.ok(existsSync(join(dir, 'mybot', 'mybot.wasm')) || built.stdout.includes('.wasm'), built.stdout);
+    const inst = await hearth(['plugin', 'install', join(dir, 'mybot', 'manifest.json'), '--grant-requested', '--data', data]);
+    assert.is(inst.code, 0, inst.stderr);
+    const broken = await hearth(['plugin', 'build', join(dir, 'nothing-here')]);
+    assert.is(broken.code, 1);
+    assert.not.match(broken.stderr, /\n\s+at /, 'a clear message, not a stack trace');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(data, { recursive: true, force: true });
+  }
+});
+
 test.run();
