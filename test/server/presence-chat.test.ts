@@ -7,7 +7,7 @@ import { connect, createUser, eventually, expectError, loginAs, PASSWORD, sleep,
 const test = suite<{ t: TestServer; a: ControlClient; b: ControlClient; c: ControlClient; room: ChannelView; other: ChannelView }>('presence and chat');
 
 test.before.each(async (ctx) => {
-  ctx.t = await startServer({ limits: { chatMaxChars: 100, historyOnJoin: 5, historyKeepPerChannel: 8, chatMessagesPerWindow: 30 } });
+  ctx.t = await startServer({ limits: { chatMaxChars: 100, historyOnJoin: 5, historyKeepPerChannel: 8, chatMessagesPerWindow: 30, chatWindowMs: 60_000 } });
   ctx.a = await loginAs(ctx.t, 'anna', 'moderator');
   ctx.b = await loginAs(ctx.t, 'ben');
   ctx.c = await loginAs(ctx.t, 'cleo');
@@ -91,6 +91,12 @@ test('length limit, empty text and chat rate limit', async ({ t, b, room }) => {
     }
   }
   assert.ok(limited >= 5, `chat rate limit engaged (${limited} refused)`);
+  // Reconnecting does not refill the bucket: it belongs to the account.
+  b.close();
+  const again = await connect(t);
+  await again.login('ben', PASSWORD);
+  await expectError(again.request('chat.send', { channelId: room.id, text: 'fresh start?' }), 'RATE_LIMITED');
+  again.close();
   const stored = t.server.store.db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM chat_messages WHERE channel_id = ?').get(room.id)!.n;
   assert.ok(stored <= 8, `history pruned to the per-channel bound (${stored})`);
 });

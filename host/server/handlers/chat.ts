@@ -8,17 +8,20 @@ import type { AuthedConnection, ServerContext } from '../context.js';
 import { chatView } from '../hub.js';
 import { TokenBucket } from '../token-bucket.js';
 
-const chatBuckets = new WeakMap<AuthedConnection, TokenBucket>();
+// Keyed by account, not connection: reconnecting must not refill the bucket.
+const chatBuckets = new WeakMap<ServerContext, Map<number, TokenBucket>>();
 
 function checkText(ctx: ServerContext, conn: AuthedConnection, text: string): string {
   const l = ctx.config.limits;
   const trimmed = text.trim();
   if (trimmed.length === 0) throw new ProtocolError('INVALID_MESSAGE', 'empty message');
   if ([...trimmed].length > l.chatMaxChars) throw new ProtocolError('TOO_LONG', `messages have at most ${l.chatMaxChars} characters`);
-  let bucket = chatBuckets.get(conn);
+  let perUser = chatBuckets.get(ctx);
+  if (!perUser) chatBuckets.set(ctx, (perUser = new Map()));
+  let bucket = perUser.get(conn.session.userId);
   if (!bucket) {
     bucket = new TokenBucket(l.chatMessagesPerWindow / (l.chatWindowMs / 1000), l.chatMessagesPerWindow);
-    chatBuckets.set(conn, bucket);
+    perUser.set(conn.session.userId, bucket);
   }
   if (!bucket.take()) throw new ProtocolError('RATE_LIMITED', 'too many chat messages; slow down');
   return trimmed;
