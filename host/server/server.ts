@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type HostLogger, type Logger } from '../log/logger.js';
-import { loadServerConfig, type ServerConfig, type ServerConfigInput } from '../config/server-config.js';
+import type { ServerConfig } from '../config/server-config.js';
 import { Store } from '../db/store.js';
 import { hashToken } from '../db/invites.js';
 import { loadOrCreateIdentity, type TlsIdentity } from '../tls/certificate.js';
@@ -51,8 +51,9 @@ export class HearthServer {
   private readonly perIp = new Map<string, number>();
   private nextConnId = 1;
 
-  constructor(config: ServerConfig | ServerConfigInput, opts: { logger?: Logger } = {}) {
-    this.config = 'limits' in config && config.limits && 'maxFrameBytes' in config.limits ? (config as ServerConfig) : loadServerConfig(config);
+  /** `config` comes from loadServerConfig() (defaults, file and flags already merged and validated). */
+  constructor(config: ServerConfig, opts: { logger?: Logger } = {}) {
+    this.config = config;
     if (opts.logger) this.log = opts.logger;
   }
 
