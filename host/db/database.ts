@@ -11,7 +11,8 @@ export type Db = Database.Database;
 
 export function openDatabase(file: string, log: Logger): Db {
   mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
+  // Every statement, at trace level only (the callback costs a call per query; off otherwise).
+  const db = new Database(file, log.isLevelEnabled('trace') ? { verbose: (sql) => log.trace({ component: 'db', sql }, 'sql') } : {});
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
