@@ -30,11 +30,13 @@ async function main(): Promise<void> {
       mode: { type: 'string', default: 'hearth' },
       clients: { type: 'string', default: '0' },
       backend: { type: 'string', default: 'node' },
+      'seal-workers': { type: 'string', default: '0' },
     },
   });
   const mode = values.mode === 'raw' ? 'raw' : 'hearth';
   const clients = Number(values.clients);
   const backend = values.backend as VoiceBackend;
+  const sealWorkers = Number(values['seal-workers']);
   if (backend !== 'node' && backend !== 'noble') throw new Error(`unknown backend ${backend}`);
 
   let snapshotCounters: () => Pick<SnapshotMessage, 'received' | 'forwarded' | 'forwardedTcp' | 'dropped'>;
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
       log: { level: 'warn', pretty: false },
       limits: { maxConnections: 10_000, maxConnectionsPerIp: 10_000, messagesPerSecond: 1000, messageBurst: 10_000 },
       loginThrottle: { maxFailures: 1000 },
+      voice: { sealWorkers },
     });
     const server = new HearthServer(config);
     const info = await server.start();

@@ -17,7 +17,8 @@
 //
 // Usage: node dist/bench/voice-forward.js [--seconds 5] [--configs 20x2,100x5,200x10]
 //          [--backend node|noble] [--baselines largest|all|none] [--warmup 1]
-//          [--payload 120] [--verify-every 64] [--profile DIR]
+//          [--payload 120] [--verify-every 64] [--profile DIR] [--seal-workers 0]
+// --seal-workers N sets the server's voice.sealWorkers (experimental).
 import { fork, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -38,11 +39,13 @@ interface Options {
   payloadBytes: number;
   verifyEvery: number;
   profileDir: string | null;
+  sealWorkers: number;
 }
 
 interface Measurement {
   mode: 'hearth' | 'raw';
   backend: VoiceBackend | 'none';
+  sealWorkers: number;
   clients: number;
   talkers: number;
   seconds: number;
@@ -276,7 +279,7 @@ function talk(talkers: Client[], ms: number, voicePort: number, payload: Buffer)
 // ------------------------------------------------------------------------ run
 
 async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, backend: VoiceBackend, opts: Options): Promise<Measurement> {
-  const server = await ServerProcess.start(['--mode', mode, '--clients', String(clients), '--backend', backend], opts.profileDir);
+  const server = await ServerProcess.start(['--mode', mode, '--clients', String(clients), '--backend', backend, '--seal-workers', String(opts.sealWorkers)], opts.profileDir);
   const { voicePort } = server.ready;
   const expectedMax = Math.round((opts.seconds * 1000) / FRAME_MS) * talkers * (clients - 1);
   const rx = new Receiver(expectedMax + 1024, opts.payloadBytes, opts.verifyEvery);
@@ -364,6 +367,7 @@ async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, bac
     return {
       mode,
       backend: server.ready.backend,
+      sealWorkers: mode === 'hearth' ? opts.sealWorkers : 0,
       clients,
       talkers,
       seconds: opts.seconds,
@@ -394,13 +398,14 @@ async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, bac
 }
 
 function line(m: Measurement): Record<string, unknown> {
-  const { mode: _mode, clients, talkers, seconds, backend, serverDropped, forwardedTcp, ...rest } = m;
+  const { mode: _mode, clients, talkers, seconds, backend, sealWorkers, serverDropped, forwardedTcp, ...rest } = m;
   return {
     bench: 'voice-forward',
     clients,
     talkers,
     seconds,
     backend,
+    ...(sealWorkers > 0 ? { sealWorkers } : {}),
     ...rest,
     ...(Object.keys(serverDropped).length > 0 ? { serverDropped } : {}),
     ...(forwardedTcp > 0 ? { forwardedTcp } : {}),
@@ -418,6 +423,7 @@ async function main(): Promise<void> {
       payload: { type: 'string', default: '120' },
       'verify-every': { type: 'string', default: '64' },
       profile: { type: 'string' },
+      'seal-workers': { type: 'string', default: '0' },
     },
   });
   const backend = values.backend as VoiceBackend;
@@ -430,7 +436,9 @@ async function main(): Promise<void> {
     payloadBytes: Number(values.payload),
     verifyEvery: Math.max(1, Number(values['verify-every'])),
     profileDir: values.profile ?? null,
+    sealWorkers: Number(values['seal-workers']),
   };
+  if (!Number.isInteger(opts.sealWorkers) || opts.sealWorkers < 0) throw new Error('bad --seal-workers');
   if (!(opts.seconds > 0) || !(opts.payloadBytes >= 1 && opts.payloadBytes <= MAX_PAYLOAD_BYTES)) throw new Error('bad --seconds or --payload');
   const configs = values.configs!.split(',').map((s) => {
     const m = /^\s*(\d+)x(\d+)\s*$/.exec(s);

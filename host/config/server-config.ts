@@ -69,6 +69,12 @@ const VoiceConfig = z
     packetBurst: z.number().int().positive().default(240),
     /** Dropped-packet warnings are summarised at most this often. */
     dropLogIntervalMs: z.number().int().positive().default(10_000),
+    /**
+     * Experimental: worker threads that seal large fan-outs (one copy per
+     * listener) off the main thread, which still does every UDP send.
+     * 0 = seal everything on the main thread.
+     */
+    sealWorkers: z.number().int().min(0).max(16).default(0),
   })
   .strict();
 

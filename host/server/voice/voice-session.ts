@@ -21,6 +21,10 @@ export class VoiceSession {
   /** Sequence counter of keep-alive answers (token = this session's own; never used by forwarding). */
   pongSequence = 0;
   channelId: number;
+  /** The key behind toClient, for seal workers (voice.sealWorkers) that seal this client's packets off the main thread. */
+  readonly toClientKey: Buffer;
+  /** Fan-outs of this speaker posted to a seal worker and not yet sent. */
+  sealsInFlight = 0;
 
   constructor(
     readonly token: number,
@@ -32,6 +36,7 @@ export class VoiceSession {
     const keys = deriveVoiceKeys(secret);
     this.fromClient = new VoiceCipher(keys.clientToServer, { backend });
     this.toClient = new VoiceCipher(keys.serverToClient, { backend });
+    this.toClientKey = keys.serverToClient;
     this.bucket = new TokenBucket(rate.packetsPerSecond, rate.packetBurst);
     this.channelId = conn.session.channelId;
   }
