@@ -619,13 +619,9 @@ export class PluginHost extends EventEmitter {
    * `format` forces the JSON or the binary hook; by default the binary one is used when present.
    */
   async callAudio(id: string, frame: Float32Array, format?: 'json' | 'raw'): Promise<CallOutcome<Float32Array>> {
-    const p = this.plugins.get(id);
-    if (!p) return SKIPPED;
-    const hook = this.audioHook(p, format);
-    if (!hook) return SKIPPED;
-    const refused = this.admit(p, hook);
-    if (refused) return this.countBypass(p, refused);
-    if (!this.beginAudio(p, hook, frame)) return SKIPPED;
+    const started = this.startAudio(id, frame, format);
+    if ('status' in started) return started;
+    const { p, hook } = started;
     const s = p.sandbox!;
     const r = await s.waitAsync(p.manifest.limits.callMs);
     if (p.sandbox !== s) return this.countBypass(p, p.fault ? { status: 'fault', fault: p.fault } : SKIPPED);
@@ -637,6 +633,15 @@ export class PluginHost extends EventEmitter {
    * thread (a worker). Do not use it on the main thread.
    */
   callAudioSync(id: string, frame: Float32Array, format?: 'json' | 'raw'): CallOutcome<Float32Array> {
+    const started = this.startAudio(id, frame, format);
+    if ('status' in started) return started;
+    const { p, hook } = started;
+    const r = p.sandbox!.waitSync(p.manifest.limits.callMs);
+    return this.countBypass(p, this.finish(p, hook, r, this.decodeAudio(hook, frame.length)));
+  }
+
+  /** Admits an audio call and hands the frame to the sandbox; an outcome instead when it cannot run. */
+  private startAudio(id: string, frame: Float32Array, format?: 'json' | 'raw'): { p: Loaded; hook: HookName } | CallOutcome<never> {
     const p = this.plugins.get(id);
     if (!p) return SKIPPED;
     const hook = this.audioHook(p, format);
@@ -644,8 +649,7 @@ export class PluginHost extends EventEmitter {
     const refused = this.admit(p, hook);
     if (refused) return this.countBypass(p, refused);
     if (!this.beginAudio(p, hook, frame)) return SKIPPED;
-    const r = p.sandbox!.waitSync(p.manifest.limits.callMs);
-    return this.countBypass(p, this.finish(p, hook, r, this.decodeAudio(hook, frame.length)));
+    return { p, hook };
   }
 
   private countBypass<T>(p: Loaded, outcome: CallOutcome<T>): CallOutcome<T> {

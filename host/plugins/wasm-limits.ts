@@ -24,7 +24,8 @@ interface Reader {
   pos: number;
 }
 
-function readU32(r: Reader): number {
+/** Unsigned LEB128 of at most `bits` bits (32 or 64), as a JS number. */
+function readUnsigned(r: Reader, bits: 32 | 64): number {
   let result = 0;
   let shift = 0;
   for (;;) {
@@ -33,25 +34,14 @@ function readU32(r: Reader): number {
     result += (b & 0x7f) * 2 ** shift;
     if (!(b & 0x80)) break;
     shift += 7;
-    if (shift > 35) throw new Error('LEB128 too long');
+    if (shift > (bits === 32 ? 35 : 63)) throw new Error('LEB128 too long');
   }
-  if (result > 0xffffffff) throw new Error('LEB128 overflows u32');
+  if (bits === 32 && result > 0xffffffff) throw new Error('LEB128 overflows u32');
   return result;
 }
 
-function readU64AsNumber(r: Reader): number {
-  let result = 0;
-  let shift = 0;
-  for (;;) {
-    if (r.pos >= r.bytes.length) throw new Error('truncated LEB128');
-    const b = r.bytes[r.pos++]!;
-    result += (b & 0x7f) * 2 ** shift;
-    if (!(b & 0x80)) break;
-    shift += 7;
-    if (shift > 63) throw new Error('LEB128 too long');
-  }
-  return result;
-}
+const readU32 = (r: Reader): number => readUnsigned(r, 32);
+const readU64AsNumber = (r: Reader): number => readUnsigned(r, 64);
 
 function encodeU32(n: number): number[] {
   const out: number[] = [];
