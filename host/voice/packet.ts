@@ -152,19 +152,13 @@ export class VoiceCipher {
    * oversize payload, short `out`) — never for anything a peer controls.
    */
   seal(token: number, sequence: U64, timestamp: U64, payload: Uint8Array, out?: Buffer): Buffer {
-    const plen = payload.length;
-    if (plen > MAX_PAYLOAD_BYTES) throw new RangeError(`voice payload too large: ${plen} > ${MAX_PAYLOAD_BYTES}`);
-    const total = HEADER_BYTES + plen + TAG_BYTES;
-    let dst: Buffer;
-    if (out === undefined) {
-      dst = Buffer.allocUnsafe(total);
-    } else {
-      if (out.length < total) throw new RangeError(`output buffer too small: ${out.length} < ${total}`);
-      dst = out.length === total ? out : out.subarray(0, total);
-    }
+    const total = HEADER_BYTES + payload.length + TAG_BYTES;
+    if (payload.length > MAX_PAYLOAD_BYTES) throw new RangeError(`voice payload too large: ${payload.length} > ${MAX_PAYLOAD_BYTES}`);
+    if (out !== undefined && out.length < total) throw new RangeError(`output buffer too small: ${out.length} < ${total}`);
+    const dst = out === undefined ? Buffer.allocUnsafe(total) : out.length === total ? out : out.subarray(0, total);
     writeHeader(dst, 0, token, sequence, timestamp);
-    this.#sealAfter(dst.subarray(0, HEADER_BYTES), dst.subarray(0, NONCE_BYTES), payload, dst, HEADER_BYTES);
-    return dst;
+    // The header just written is the one sealEncoded() expects (it copies it onto itself).
+    return this.sealEncoded(dst.subarray(0, HEADER_BYTES), payload, dst, 0);
   }
 
   /**
