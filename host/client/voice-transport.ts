@@ -8,7 +8,17 @@ import { performance } from 'node:perf_hooks';
 import { deriveVoiceKeys, VoiceCipher, MAX_PAYLOAD_BYTES } from '../voice/packet.js';
 import { ReplayWindow } from '../voice/replay-window.js';
 import type { VoiceSetup } from '../protocol/server-messages.js';
-import type { ControlClient } from './control-client.js';
+
+/**
+ * What the voice lane needs of the TLS control lane for the fallback: send a
+ * kind-2 frame, and hear kind-2 frames. ControlClient is one (main thread);
+ * the audio thread passes one that hops through the main thread.
+ */
+export interface VoiceTcpLane {
+  sendVoiceFrame(datagram: Buffer): void;
+  on(event: 'voice', listener: (body: Buffer) => void): unknown;
+  off(event: 'voice', listener: (body: Buffer) => void): unknown;
+}
 
 export interface VoiceTransportOptions {
   /** Where to send UDP (defaults: the control host, setup.udpPort). Tests point this at a relay. */
@@ -56,7 +66,7 @@ export class VoiceTransport extends EventEmitter {
   closed = false;
 
   constructor(
-    private readonly control: ControlClient,
+    private readonly control: VoiceTcpLane,
     readonly setup: VoiceSetup,
     private readonly opts: VoiceTransportOptions,
   ) {

@@ -1,0 +1,125 @@
+// Messages between the client core (main thread) and the audio engine (its
+// worker thread). The engine owns the devices, the capture chain, Opus, the
+// jitter buffers, the mixer and the UDP voice socket; the main thread only
+// relays the TLS fallback and settings, and reads the engine's reports.
+import type { VoiceSetup } from '../../protocol/server-messages.js';
+import type { PluginManifest } from '../../plugins/manifest.js';
+import type { GateSettings } from './gate.js';
+
+export type CaptureSpec =
+  | { kind: 'portaudio'; name?: string | null }
+  | { kind: 'wav'; path: string }
+  | { kind: 'virtual'; samples?: Float32Array; loop?: boolean }
+  | { kind: 'none' };
+
+export type PlaybackSpec =
+  | { kind: 'portaudio'; name?: string | null }
+  | { kind: 'wav'; path: string }
+  | { kind: 'virtual' }
+  | { kind: 'none' };
+
+export interface ChainGuestSpec {
+  manifest: PluginManifest;
+  wasm: Uint8Array;
+  grants: string[];
+  config: Record<string, unknown>;
+  slot: 'aec' | 'ns' | 'effect';
+  enabled: boolean;
+}
+
+export interface SpeakerMix {
+  /** Linear gain (1 = unchanged). */
+  gain: number;
+  /** -1 left .. +1 right. */
+  pan: number;
+  muted: boolean;
+}
+
+export interface EngineSettings {
+  gate: GateSettings;
+  selfMute: boolean;
+  deaf: boolean;
+  /** Linear output gain. */
+  outputVolume: number;
+  /** Capture gain in dB, applied before the chain. */
+  inputGainDb: number;
+  /** Per speaker, by voice token. Speakers not listed play at gain 1, centre. */
+  speakers: Record<number, SpeakerMix>;
+  /** Hear your own processed mic (device test); nothing is sent while on. */
+  loopback: boolean;
+}
+
+export type ToEngine =
+  | { type: 'settings'; settings: EngineSettings }
+  | { type: 'ptt'; down: boolean }
+  | { type: 'devices'; capture: CaptureSpec; playback: PlaybackSpec; extraEchoDelaySamples?: number }
+  | { type: 'devices.reopen' }
+  | { type: 'chain'; guests: ChainGuestSpec[] }
+  | { type: 'voice.start'; setup: VoiceSetup; udpHost: string; udpPort?: number; fallbackAfterMs?: number; silentAfterMs?: number }
+  | { type: 'voice.stop' }
+  | { type: 'tcp.voice'; body: Uint8Array }
+  | { type: 'feedback'; lossPercent: number }
+  | { type: 'virtual.inject'; samples: Float32Array }
+  | { type: 'virtual.fail'; which: 'capture' | 'playback'; reason: string }
+  | { type: 'virtual.dump'; requestId: number }
+  | { type: 'stop' };
+
+export interface DeviceStatus {
+  kind: string;
+  name: string;
+  open: boolean;
+  error: { code: string; message: string } | null;
+  underruns: number;
+  overruns: number;
+  ended?: boolean;
+}
+
+export interface SpeakerReport {
+  token: number;
+  speaking: boolean;
+  levelDb: number;
+  received: number;
+  late: number;
+  duplicate: number;
+  lost: number;
+  concealed: number;
+  fecRecovered: number;
+  depthMs: number;
+  targetMs: number;
+  jitterMs: number;
+  maxDepthMs: number;
+}
+
+export interface GuestReport {
+  pluginId: string;
+  slot: string;
+  state: string;
+  calls: number;
+  overruns: number;
+  bypassed: number;
+  faults: number;
+  lastUs: number;
+  message?: string;
+}
+
+export interface EngineReport {
+  at: number;
+  clock: { ticks: number; lateFrames: number; catchUpFrames: number; maxLateMs: number; underruns: number };
+  input: { levelDb: number; peakDb: number; gateOpen: boolean; transmitting: boolean; device: DeviceStatus | null };
+  output: { levelDb: number; device: DeviceStatus | null };
+  speakers: SpeakerReport[];
+  transport: { mode: 'udp' | 'tcp'; rttMs: number | null; sent: number; received: number; keepalivesSent: number; keepaliveAnswers: number; rejected: number } | null;
+  encoder: { expectedLossPercent: number; framesEncoded: number; bytesEncoded: number };
+  chain: { frames: number; bypassedFrames: number; restarts: number; guests: GuestReport[] } | null;
+  /** CPU per tick of the capture and the playback half, µs (last second). */
+  cpu: { captureUsP50: number; captureUsP99: number; playbackUsP50: number; playbackUsP99: number };
+  echoDelaySamples: number;
+}
+
+export type FromEngine =
+  | { type: 'ready' }
+  | { type: 'report'; report: EngineReport }
+  | { type: 'tcp.send'; body: Uint8Array }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; data?: Record<string, unknown> }
+  | { type: 'virtual.dumped'; requestId: number; recorded: Float32Array; firstFrameDueMs: number; captureFirstDueMs: number }
+  | { type: 'stopped' };

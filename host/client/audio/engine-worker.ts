@@ -1,0 +1,246 @@
+// Entry point of the audio thread. It owns the 20 ms frame clock, the audio
+// devices, the capture chain (with its plugin chain thread), Opus, the jitter
+// buffers, the mixer and the UDP voice socket, so nothing on the main event
+// loop (TLS, JSON, UI, logging) can make audio late. The main thread sends it
+// settings and relays the TLS fallback; it reports back every REPORT_MS.
+import { parentPort, workerData } from 'node:worker_threads';
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { AudioChain } from '../../plugins/chain/audio-chain.js';
+import { VoiceTransport, type ReceivedVoice, type VoiceTcpLane } from '../voice-transport.js';
+import { CapturePipeline } from './capture-pipeline.js';
+import { CpuMeter } from './cpu-meter.js';
+import { openCapture, openPlayback } from './devices/index.js';
+import type { CaptureDevice, PlaybackDevice } from './devices/device.js';
+import { VirtualCapture, VirtualPlayback } from './devices/virtual.js';
+import { FRAME_SAMPLES } from './format.js';
+import { FrameClock } from './frame-clock.js';
+import { PlaybackPipeline } from './playback-pipeline.js';
+import { describeDevice, toChainGuests } from './engine-support.js';
+import type { CaptureSpec, EngineReport, FromEngine, PlaybackSpec, ToEngine } from './engine-protocol.js';
+
+const REPORT_MS = 50;
+const port = parentPort!;
+void workerData;
+
+function post(m: FromEngine, transfer?: ArrayBuffer[]): void {
+  port.postMessage(m, transfer ?? []);
+}
+function log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void {
+  post({ type: 'log', level, msg, ...(data ? { data } : {}) });
+}
+
+/** The TLS fallback lane, as seen from this thread: one hop through the main thread each way. */
+class RelayedTcpLane extends EventEmitter implements VoiceTcpLane {
+  sendVoiceFrame(datagram: Buffer): void {
+    const copy = new Uint8Array(datagram);
+    post({ type: 'tcp.send', body: copy }, [copy.buffer as ArrayBuffer]);
+  }
+}
+
+const lane = new RelayedTcpLane();
+let transport: VoiceTransport | null = null;
+let capture: CaptureDevice | null = null;
+let playback: PlaybackDevice | null = null;
+let captureSpec: CaptureSpec = { kind: 'none' };
+let playbackSpec: PlaybackSpec = { kind: 'none' };
+let underruns = 0;
+const captureCpu = new CpuMeter();
+const playbackCpu = new CpuMeter();
+let lastInput = { levelDb: -120, peakDb: -120, gateOpen: false };
+
+const capturePipe = new CapturePipeline((payload, timestamp) => transport?.sendVoice(payload, timestamp));
+const playbackPipe = new PlaybackPipeline();
+let chainRestarts = 0;
+
+function onVoice(v: ReceivedVoice): void {
+  // The jitter buffer orders by frame index (timestamp / 960) rather than by
+  // sequence: keep-alives use sequence numbers too, so voice sequences have gaps.
+  playbackPipe.push(v.token, Number(v.timestamp / BigInt(FRAME_SAMPLES)), v.payload, performance.now());
+}
+
+function tick(index: number, dueMs: number): void {
+  const t0 = performance.now();
+  // Playback first: the frame written now is the one the next mic frames echo
+  // (EchoReference accounts for that one-frame offset).
+  playbackPipe.tick(dueMs, playback, capturePipe.reference, capturePipe.loopback ? capturePipe.processed : null, performance.timeOrigin + dueMs);
+  const t1 = performance.now();
+  const r = capturePipe.tick(index, capture, performance.timeOrigin + dueMs);
+  const t2 = performance.now();
+  playbackCpu.add((t1 - t0) * 1000);
+  captureCpu.add((t2 - t1) * 1000);
+  lastInput = { levelDb: r.levelDb, peakDb: r.peakDb, gateOpen: r.gateOpen };
+}
+
+const clock = new FrameClock(tick);
+
+async function openDevices(): Promise<void> {
+  await Promise.all([capture?.close(), playback?.close()]);
+  capture = null;
+  playback = null;
+  const [c, p] = await Promise.allSettled([openCapture(captureSpec), openPlayback(playbackSpec)]);
+  if (c.status === 'fulfilled') capture = c.value;
+  else log('warn', `input device: ${(c.reason as Error).message}`);
+  if (p.status === 'fulfilled') playback = p.value;
+  else log('warn', `output device: ${(p.reason as Error).message}`);
+  lastOpenErrors = {
+    capture: c.status === 'rejected' ? errorOf(c.reason) : null,
+    playback: p.status === 'rejected' ? errorOf(p.reason) : null,
+  };
+}
+let lastOpenErrors: { capture: { code: string; message: string } | null; playback: { code: string; message: string } | null } = { capture: null, playback: null };
+function errorOf(e: unknown): { code: string; message: string } {
+  return { code: (e as { code?: string }).code ?? 'DEVICE_OPEN_FAILED', message: (e as Error).message ?? String(e) };
+}
+
+async function setChain(specs: Extract<ToEngine, { type: 'chain' }>['guests']): Promise<void> {
+  const guests = toChainGuests(specs);
+  const old = capturePipe.chain;
+  if (guests.length === 0) {
+    capturePipe.chain = null;
+    old?.close();
+    return;
+  }
+  const next = await AudioChain.start({
+    guests,
+    onReport: (r) => {
+      if (r.kind === 'restarted') chainRestarts++;
+      log(r.kind === 'overrun' ? 'debug' : 'warn', `audio plugin ${r.pluginId}: ${r.kind}: ${r.message}`, { plugin: r.pluginId, kind: r.kind });
+    },
+  });
+  capturePipe.chain = next;
+  old?.close();
+}
+
+function report(): EngineReport {
+  const cap = captureCpu.summary();
+  const pb = playbackCpu.summary();
+  const chainStats = capturePipe.chain?.stats() ?? null;
+  return {
+    at: Date.now(),
+    clock: { ...clock.stats, underruns },
+    input: { ...lastInput, transmitting: capturePipe.transmitting, device: describeDevice(capture, captureSpec, lastOpenErrors.capture) },
+    output: { levelDb: playbackPipe.levelDb, device: describeDevice(playback, playbackSpec, lastOpenErrors.playback) },
+    speakers: [...playbackPipe.speakers].map(([token, sp]) => {
+      const s = sp.playout.stats();
+      return {
+        token,
+        speaking: sp.playout.speaking,
+        levelDb: s.levelDb,
+        received: s.received,
+        late: s.late,
+        duplicate: s.duplicate,
+        lost: s.lost,
+        concealed: s.concealed,
+        fecRecovered: s.fecRecovered,
+        depthMs: s.depthMs,
+        targetMs: s.targetMs,
+        jitterMs: s.jitterMs,
+        maxDepthMs: s.maxDepthMs ?? s.depthMs,
+      };
+    }),
+    transport: transport
+      ? (() => {
+          const t = transport.stats();
+          return { mode: t.mode, rttMs: t.rttMs, sent: t.sent, received: t.received, keepalivesSent: t.keepalivesSent, keepaliveAnswers: t.keepaliveAnswers, rejected: t.rejected };
+        })()
+      : null,
+    encoder: { expectedLossPercent: capturePipe.expectedLossPercent, framesEncoded: capturePipe.framesEncoded, bytesEncoded: capturePipe.bytesEncoded },
+    chain: chainStats ? { frames: chainStats.frames, bypassedFrames: chainStats.bypassedFrames, restarts: chainRestarts, guests: chainStats.guests } : null,
+    cpu: { captureUsP50: cap.p50, captureUsP99: cap.p99, playbackUsP50: pb.p50, playbackUsP99: pb.p99 },
+    echoDelaySamples: capturePipe.reference.delay,
+  };
+}
+
+const reportTimer = setInterval(() => post({ type: 'report', report: report() }), REPORT_MS);
+
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (m: ToEngine) => {
+  // Messages that open things are async; keep them in order.
+  queue = queue.then(() => handle(m)).catch((err) => log('error', `audio engine: ${m.type} failed: ${(err as Error).message}`));
+});
+
+async function handle(m: ToEngine): Promise<void> {
+  switch (m.type) {
+    case 'settings': {
+      const s = m.settings;
+      capturePipe.gate.settings = s.gate;
+      capturePipe.gate.selfMute = s.selfMute;
+      capturePipe.inputGain = Math.pow(10, s.inputGainDb / 20);
+      capturePipe.loopback = s.loopback;
+      playbackPipe.deaf = s.deaf;
+      playbackPipe.volume = s.outputVolume;
+      playbackPipe.mix = s.speakers;
+      break;
+    }
+    case 'ptt':
+      capturePipe.gate.pttDown = m.down;
+      break;
+    case 'devices':
+      captureSpec = m.capture;
+      playbackSpec = m.playback;
+      capturePipe.reference.setExtraDelay(m.extraEchoDelaySamples ?? 0);
+      await openDevices();
+      break;
+    case 'devices.reopen':
+      await openDevices();
+      break;
+    case 'chain':
+      await setChain(m.guests);
+      break;
+    case 'voice.start': {
+      transport?.close();
+      transport = new VoiceTransport(lane, m.setup, {
+        udpHost: m.udpHost,
+        ...(m.udpPort !== undefined ? { udpPort: m.udpPort } : {}),
+        ...(m.fallbackAfterMs !== undefined ? { fallbackAfterMs: m.fallbackAfterMs } : {}),
+        ...(m.silentAfterMs !== undefined ? { silentAfterMs: m.silentAfterMs } : {}),
+      });
+      transport.on('voice', onVoice);
+      transport.on('mode', (mode: string) => log('info', `voice lane now over ${mode === 'udp' ? 'UDP' : 'TLS (fallback)'}`, { mode }));
+      transport.on('socketError', (err: Error) => log('warn', `voice socket: ${err.message}`));
+      await transport.start();
+      break;
+    }
+    case 'voice.stop':
+      transport?.close();
+      transport = null;
+      playbackPipe.close();
+      break;
+    case 'tcp.voice':
+      lane.emit('voice', Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength));
+      break;
+    case 'feedback':
+      capturePipe.setExpectedLoss(m.lossPercent);
+      break;
+    case 'virtual.inject':
+      if (capture instanceof VirtualCapture) capture.inject(m.samples);
+      break;
+    case 'virtual.fail':
+      if (m.which === 'capture' && capture instanceof VirtualCapture) capture.fail(m.reason);
+      if (m.which === 'playback' && playback instanceof VirtualPlayback) playback.fail(m.reason);
+      break;
+    case 'virtual.dump': {
+      if (playback instanceof VirtualPlayback) {
+        const d = playback.dump();
+        post({ type: 'virtual.dumped', requestId: m.requestId, recorded: d.samples, firstFrameDueMs: d.firstTickMs, captureFirstDueMs: capture instanceof VirtualCapture ? capture.firstTickMs : 0 });
+      } else post({ type: 'virtual.dumped', requestId: m.requestId, recorded: new Float32Array(0), firstFrameDueMs: 0, captureFirstDueMs: 0 });
+      break;
+    }
+    case 'stop':
+      clock.stop();
+      clearInterval(reportTimer);
+      transport?.close();
+      transport = null;
+      capturePipe.close();
+      playbackPipe.close();
+      await Promise.allSettled([capture?.close(), playback?.close()]);
+      post({ type: 'report', report: report() });
+      post({ type: 'stopped' });
+      port.close();
+      break;
+  }
+}
+
+clock.start();
+post({ type: 'ready' });

@@ -1,0 +1,82 @@
+// The audio thread's own 20 ms frame clock. Ticks are scheduled at absolute
+// times (start + n * 20 ms) so errors never accumulate. A timer gets close to
+// the tick; the last couple of milliseconds are waited out with Atomics.wait,
+// which is exact but blocks this thread (incoming UDP waits in the socket
+// buffer meanwhile, which is fine: it is read right after the tick's work).
+//
+// A tick that starts more than LATE_MS after its due time is "late"; if the
+// thread was held up for whole frames, the missed ticks are run back to back
+// (catch-up) so the devices stay sample-continuous, and counted.
+import { performance } from 'node:perf_hooks';
+import { FRAME_MS } from './format.js';
+
+const SPIN_MS = 2;
+export const LATE_MS = 10;
+
+export interface ClockStats {
+  ticks: number;
+  lateFrames: number;
+  catchUpFrames: number;
+  maxLateMs: number;
+}
+
+export class FrameClock {
+  private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
+  private timer: NodeJS.Timeout | null = null;
+  private startAt = 0;
+  private n = 0;
+  private running = false;
+  readonly stats: ClockStats = { ticks: 0, lateFrames: 0, catchUpFrames: 0, maxLateMs: 0 };
+
+  /** `tick(index, dueMs)`: dueMs is the tick's nominal time on this thread's performance clock. */
+  constructor(private readonly tick: (index: number, dueMs: number) => void) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.startAt = performance.now() + FRAME_MS;
+    this.n = 0;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** performance.now() of tick `index`. */
+  dueAt(index: number): number {
+    return this.startAt + index * FRAME_MS;
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    const due = this.dueAt(this.n);
+    const wait = due - performance.now() - SPIN_MS;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, wait));
+  }
+
+  private fire(): void {
+    this.timer = null;
+    if (!this.running) return;
+    let due = this.dueAt(this.n);
+    let left = due - performance.now();
+    if (left > 0) Atomics.wait(this.sleeper, 0, 0, left);
+    let first = true;
+    // Run every tick that is due (normally exactly one).
+    while (this.running && performance.now() >= (due = this.dueAt(this.n))) {
+      const late = performance.now() - due;
+      if (late > this.stats.maxLateMs) this.stats.maxLateMs = late;
+      if (late > LATE_MS) this.stats.lateFrames++;
+      if (!first) this.stats.catchUpFrames++;
+      first = false;
+      this.stats.ticks++;
+      this.tick(this.n, due);
+      this.n++;
+      left = this.dueAt(this.n) - performance.now();
+      if (left > 0) break;
+    }
+    this.schedule();
+  }
+}

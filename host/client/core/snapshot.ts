@@ -1,0 +1,113 @@
+// The one master state of the client, as every reader sees it: an immutable
+// snapshot, replaced (never mutated) on every change and published through a
+// Latest cell. Plain JSON, so it crosses to a web page unchanged.
+import type { ChannelView, ChatMessageView, SelfView, UserView } from '../../protocol/server-messages.js';
+import type { DeviceStatus, GuestReport, SpeakerReport } from '../audio/engine-protocol.js';
+import type { GateMode } from '../audio/gate.js';
+
+export type ConnectionStatus = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'failed';
+
+export interface ClientError {
+  /** A protocol error code (AUTH_FAILED, BANNED, ...) or a client one (CERT_CHANGED, SERVER_UNREACHABLE, DEVICE_FAILED, ...). */
+  code: string;
+  message: string;
+  at: number;
+  details?: Record<string, unknown>;
+}
+
+export interface UserSnapshot extends UserView {
+  speaking: boolean;
+  levelDb: number | null;
+  /** Local settings of this listener. */
+  localMuted: boolean;
+  volume: number;
+}
+
+export interface SpeakerSnapshot extends SpeakerReport {
+  sessionId: number | null;
+  username: string | null;
+}
+
+export interface ClientSnapshot {
+  connection: {
+    status: ConnectionStatus;
+    server: { host: string; port: number; name: string | null } | null;
+    username: string | null;
+    fingerprint: string | null;
+    /** Reconnect attempts since the connection was lost. */
+    attempt: number;
+    nextRetryAt: number | null;
+    /** A certificate that needs the user's decision (first use without a pinned one is auto-pinned; a change is not). */
+    certificate: { hostKey: string; pinned: string | null; offered: string; changed: boolean } | null;
+    error: ClientError | null;
+  };
+  self: SelfView | null;
+  channels: ChannelView[];
+  users: UserSnapshot[];
+  chat: ChatMessageView[];
+  /** Session ids of the users speaking right now (self included while transmitting). */
+  speaking: number[];
+  audio: {
+    mode: GateMode;
+    thresholdDb: number;
+    selfMute: boolean;
+    selfDeaf: boolean;
+    pttDown: boolean;
+    transmitting: boolean;
+    inputLevelDb: number;
+    inputPeakDb: number;
+    outputLevelDb: number;
+    loopback: boolean;
+    input: DeviceStatus | null;
+    output: DeviceStatus | null;
+    clock: { ticks: number; lateFrames: number; underruns: number; maxLateMs: number };
+    cpu: { captureUsP50: number; captureUsP99: number; playbackUsP50: number; playbackUsP99: number };
+  };
+  voice: {
+    mode: 'udp' | 'tcp' | 'off';
+    rttMs: number | null;
+    /** Loss this client measures over all speakers it hears. */
+    lossPercent: number;
+    /** What our listeners report about us (drives the encoder's expected loss). */
+    listenerLossPercent: number;
+    sent: number;
+    received: number;
+    speakers: SpeakerSnapshot[];
+  };
+  plugins: GuestReport[];
+  /** Recent errors, newest last (bounded). */
+  errors: ClientError[];
+  /** Results of passed-through requests by tag. */
+  requests: Record<string, { ok: boolean; result?: unknown; error?: ClientError }>;
+}
+
+export function emptySnapshot(): ClientSnapshot {
+  return {
+    connection: { status: 'disconnected', server: null, username: null, fingerprint: null, attempt: 0, nextRetryAt: null, certificate: null, error: null },
+    self: null,
+    channels: [],
+    users: [],
+    chat: [],
+    speaking: [],
+    audio: {
+      mode: 'vad',
+      thresholdDb: -45,
+      selfMute: false,
+      selfDeaf: false,
+      pttDown: false,
+      transmitting: false,
+      inputLevelDb: -120,
+      inputPeakDb: -120,
+      outputLevelDb: -120,
+      loopback: false,
+      input: null,
+      output: null,
+      clock: { ticks: 0, lateFrames: 0, underruns: 0, maxLateMs: 0 },
+      cpu: { captureUsP50: 0, captureUsP99: 0, playbackUsP50: 0, playbackUsP99: 0 },
+    },
+    voice: { mode: 'off', rttMs: null, lossPercent: 0, listenerLossPercent: 0, sent: 0, received: 0, speakers: [] },
+    plugins: [],
+    errors: [],
+    requests: {},
+  };
+}
