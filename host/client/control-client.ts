@@ -6,7 +6,8 @@ import tls from 'node:tls';
 import { isIP } from 'node:net';
 import { encodeFrame, encodeJsonFrame, FrameDecoder, FrameKind } from '../protocol/framing.js';
 import type { ErrorCode } from '../protocol/errors.js';
-import type { ChannelView, ChatMessageView, SelfView, ServerMessage, UserView, WelcomeResult } from '../protocol/server-messages.js';
+import type { ChannelView, ChatMessageView, SelfView, ServerMessage, UserView, VoiceFeedback, WelcomeResult } from '../protocol/server-messages.js';
+import { MAX_VOICE_REPORT_SPEAKERS } from '../protocol/client-messages.js';
 import { FingerprintMismatchError, KnownHosts } from './known-hosts.js';
 
 export class ServerError extends Error {
@@ -40,6 +41,8 @@ export class ClientState {
   readonly channels = new Map<number, ChannelView>();
   readonly users = new Map<number, UserView>();
   readonly chat: ChatMessageView[] = [];
+  /** What our listeners last reported about hearing us (voice.feedback), with when it came; null until the first. */
+  voiceFeedback: (VoiceFeedback & { receivedAt: number }) | null = null;
 
   apply(m: ServerMessage): void {
     switch (m.type) {
@@ -62,6 +65,9 @@ export class ClientState {
         break;
       case 'chat.message':
         this.chat.push(m.message);
+        break;
+      case 'voice.feedback':
+        this.voiceFeedback = { lossPercent: m.lossPercent, jitterMs: m.jitterMs, listeners: m.listeners, receivedAt: Date.now() };
         break;
       default:
         break;
@@ -217,6 +223,27 @@ export class ControlClient extends EventEmitter {
   register(username: string, password: string, extra: { invite?: string; bootstrapToken?: string } = {}): Promise<WelcomeResult> {
     return this.request<WelcomeResult>('register', { username, password, ...extra });
   }
+
+  /**
+   * Tells the server how well we hear each speaker (voice.report), so their
+   * encoders can plan for our loss. Fire-and-forget: no id, no reply. The
+   * server takes about one per second; a call within 1 s of the last sent one
+   * is skipped (returns false) rather than earning a RATE_LIMITED. Values are
+   * clamped to the protocol's ranges and at most 64 speakers are sent.
+   */
+  reportVoice(speakers: readonly { sessionId: number; lossPercent: number; jitterMs: number }[]): boolean {
+    const now = Date.now();
+    if (this.closed || now - this.lastVoiceReportAt < 1000) return false;
+    this.lastVoiceReportAt = now;
+    const clamp = (v: number, max: number) => (Number.isFinite(v) ? Math.min(max, Math.max(0, v)) : 0);
+    this.sendRaw({
+      type: 'voice.report',
+      speakers: speakers.slice(0, MAX_VOICE_REPORT_SPEAKERS).map((s) => ({ sessionId: s.sessionId, lossPercent: clamp(s.lossPercent, 100), jitterMs: clamp(s.jitterMs, 10_000) })),
+    });
+    return true;
+  }
+
+  private lastVoiceReportAt = -Infinity;
 
   /** Resolves with the next server message matching `pred` (events only, not replies). */
   waitFor<T extends ServerMessage = ServerMessage>(pred: (m: ServerMessage) => boolean, timeoutMs = 5000): Promise<T> {

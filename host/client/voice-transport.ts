@@ -166,7 +166,10 @@ export class VoiceTransport extends EventEmitter {
       this.speakers.set(pkt.token, sp);
     }
     // The same packet can arrive over both paths around a mode switch.
-    if (!sp.replay.accept(pkt.sequence)) return;
+    if (!sp.replay.accept(pkt.sequence)) {
+      this.emit('duplicate', pkt.token);
+      return;
+    }
     sp.received++;
     if (pkt.sequence > sp.highest) sp.highest = pkt.sequence;
     if (pkt.sequence < sp.first) sp.first = pkt.sequence;

@@ -7,7 +7,7 @@ export const CAPABILITIES = [
   'state.read', // hearth_state_read; the on_join / on_leave hooks
   'chat.intercept', // the on_chat hook (see every message; allow / rewrite / block)
   'chat.inject', // hearth_chat_send (post as the plugin's bot identity)
-  'audio.intercept', // the on_audio / on_audio_raw hooks (the f32 frame before Opus)
+  'audio.intercept', // the on_audio / on_audio_raw / on_aec_raw hooks (the f32 frame before Opus)
   'storage', // hearth_kv_get / _set / _delete (persisted in SQLite)
   'moderation', // hearth_moderate (kick / mute / unmute)
   'log', // hearth_log and Extism's log_* imports
@@ -15,7 +15,9 @@ export const CAPABILITIES = [
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
-export const HOOKS = ['on_chat', 'on_join', 'on_leave', 'on_command', 'on_timer', 'on_audio', 'on_audio_raw'] as const;
+// on_aec_raw: the echo-cancellation slot of the capture chain (host/plugins/chain/):
+// its input is the mic frame followed by the far-end reference frame.
+export const HOOKS = ['on_chat', 'on_join', 'on_leave', 'on_command', 'on_timer', 'on_audio', 'on_audio_raw', 'on_aec_raw'] as const;
 export type HookName = (typeof HOOKS)[number];
 
 /** The capability a hook needs before the host will call it (null: none). */
@@ -27,6 +29,7 @@ export const HOOK_CAPABILITY: Record<HookName, Capability | null> = {
   on_timer: null,
   on_audio: 'audio.intercept',
   on_audio_raw: 'audio.intercept',
+  on_aec_raw: 'audio.intercept',
 };
 
 /** Host API v1: import name (module "extism:host/user") -> capability (null: always allowed). */

@@ -5,6 +5,22 @@ import { z } from 'zod';
 
 export const SAMPLE_RATE = 48_000;
 export const FRAME_SAMPLES = 960;
+/** on_audio_raw input and output, and on_aec_raw output: 960 little-endian f32. */
+export const AUDIO_FRAME_BYTES = FRAME_SAMPLES * 4;
+/** on_aec_raw input: the 960-sample mic frame, then the 960-sample far-end reference aligned to it. */
+export const AEC_INPUT_BYTES = 2 * AUDIO_FRAME_BYTES;
+
+/**
+ * Slots of the capture chain, in the order they run:
+ * mic -> echo cancellation (aec) -> noise suppression (ns) -> effects -> gate -> Opus.
+ * The canceller runs first: a suppressor in front of it makes the echo path
+ * non-linear (DESIGN.md, "Audio").
+ */
+export const AUDIO_SLOTS = ['aec', 'ns', 'effect'] as const;
+export type AudioSlot = (typeof AUDIO_SLOTS)[number];
+
+/** The hook the capture chain calls for each slot. */
+export const SLOT_HOOK = { aec: 'on_aec_raw', ns: 'on_audio_raw', effect: 'on_audio_raw' } as const satisfies Record<AudioSlot, string>;
 
 export interface UserRef {
   id: number;

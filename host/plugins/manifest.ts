@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { z } from 'zod';
 import { CAPABILITIES, HOOK_CAPABILITY, HOOKS } from './capabilities.js';
 import { PluginError } from './errors.js';
+import { AUDIO_SLOTS, SLOT_HOOK, type AudioSlot } from './hooks.js';
 
 /** Wasm pages are 64 KiB; 1 MiB = 16 pages. */
 export const PAGES_PER_MIB = 16;
@@ -102,6 +103,18 @@ export const ManifestSchema = z
       .strict()
       .default({ schema: { type: 'object' }, defaults: {} }),
     limits: LimitsSchema.default(LimitsSchema.parse({})),
+    audio: z
+      .object({
+        slot: z
+          .enum(AUDIO_SLOTS)
+          .default('effect')
+          .describe(
+            'Which slot of the capture chain the plugin fills: "aec" (echo cancellation, hook on_aec_raw: the mic frame plus the far-end reference), "ns" (noise suppression, on_audio_raw) or "effect" (on_audio_raw). The chain runs aec, then ns, then the effects.',
+          ),
+      })
+      .strict()
+      .optional()
+      .describe('For audio plugins: their place in the capture chain. Without it, a plugin with on_aec_raw (and no on_audio_raw) is an echo canceller and any other audio plugin an effect.'),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -118,10 +131,25 @@ export const ManifestSchema = z
     if (new Set(m.capabilities).size !== m.capabilities.length) {
       ctx.addIssue({ code: 'custom', path: ['capabilities'], message: 'capabilities must be unique' });
     }
+    if (m.audio && !m.hooks.includes(SLOT_HOOK[m.audio.slot])) {
+      ctx.addIssue({ code: 'custom', path: ['audio', 'slot'], message: `slot "${m.audio.slot}" needs the ${SLOT_HOOK[m.audio.slot]} hook` });
+    }
   });
 
 export type PluginManifest = z.infer<typeof ManifestSchema>;
 export type PluginManifestInput = z.input<typeof ManifestSchema>;
+
+/**
+ * The capture-chain slot a plugin fills: its `audio.slot`, else inferred from
+ * its hooks (on_aec_raw alone: "aec"; on_audio_raw: "effect"); null when it
+ * has no raw audio hook the chain could call.
+ */
+export function audioSlotOf(m: Pick<PluginManifest, 'hooks' | 'audio'>): AudioSlot | null {
+  if (m.audio) return m.audio.slot;
+  if (m.hooks.includes('on_audio_raw')) return 'effect';
+  if (m.hooks.includes('on_aec_raw')) return 'aec';
+  return null;
+}
 
 /** Validates a parsed manifest; throws MANIFEST_INVALID / CONFIG_INVALID with every problem listed. */
 export function parseManifest(raw: unknown, source = 'manifest'): PluginManifest {

@@ -9,6 +9,8 @@ const channelId = z.number().int().positive();
 const sessionId = z.number().int().positive();
 const userId = z.number().int().positive();
 const role = z.enum(ROLES);
+/** Most speakers one voice.report may describe. */
+export const MAX_VOICE_REPORT_SPEAKERS = 64;
 /** Hard schema caps; the configurable (smaller) limits are checked by handlers. */
 const HARD_TEXT = 20_000;
 
@@ -72,6 +74,21 @@ export const ClientMessages = {
   'ban.list': msg('ban.list', { includeExpired: z.boolean().default(false) }),
   'ban.remove': msg('ban.remove', { banId: z.number().int().positive() }),
   'plugin.list': msg('plugin.list', {}),
+  // A listener's reception of each speaker it hears, for the speakers' encoders
+  // (docs/PROTOCOL.md 12.5). Bounded: 64 entries fit any sensible channel.
+  'voice.report': msg('voice.report', {
+    speakers: z
+      .array(
+        z
+          .object({
+            sessionId,
+            lossPercent: z.number().min(0).max(100),
+            jitterMs: z.number().min(0).max(10_000),
+          })
+          .strict(),
+      )
+      .max(MAX_VOICE_REPORT_SPEAKERS),
+  }),
   'invite.create': msg('invite.create', {
     role: role.default('member'),
     uses: z.number().int().min(1).max(1000).default(1),

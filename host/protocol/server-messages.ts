@@ -70,6 +70,20 @@ export interface VoiceSetup {
   keepaliveMs: number;
 }
 
+/**
+ * What a speaker's listeners measure, aggregated by the server (voice.feedback,
+ * docs/PROTOCOL.md 12.5): the speaker's Opus encoder sets its expected packet
+ * loss (and so its in-band FEC) from it.
+ */
+export interface VoiceFeedback {
+  /** Worst listener's packet loss (0..100), the worst tenth left out from 10 listeners up. */
+  lossPercent: number;
+  /** Same rule, for the listeners' jitter (ms). */
+  jitterMs: number;
+  /** How many listeners' reports this is made of (0: none; use your defaults). */
+  listeners: number;
+}
+
 export interface WelcomeResult extends StateSnapshot {
   server: { name: string; version: string; welcomeText: string; protocol: number };
   voice?: VoiceSetup;
@@ -84,6 +98,7 @@ export type ServerMessage =
   | { type: 'user.remove'; sessionId: number; reason: string }
   | { type: 'chat.message'; message: ChatMessageView }
   | { type: 'chat.history'; channelId: number; messages: ChatMessageView[] }
-  | { type: 'disconnect'; code: ErrorCode; message: string; reason?: string; expiresAt?: number | null };
+  | { type: 'disconnect'; code: ErrorCode; message: string; reason?: string; expiresAt?: number | null }
+  | ({ type: 'voice.feedback' } & VoiceFeedback);
 
 export const PROTOCOL_VERSION = 1;

@@ -11,6 +11,8 @@ export declare function input_length(): u64;
 export declare function input_load_u8(offs: u64): u8;
 @external("extism:host/env", "input_load_u64")
 export declare function input_load_u64(offs: u64): u64;
+@external("extism:host/env", "input_offset")
+export declare function input_offset(): u64;
 @external("extism:host/env", "length")
 export declare function length(offs: u64): u64;
 @external("extism:host/env", "alloc")

@@ -95,6 +95,64 @@ export function outputF32(samples: Float32Array): void {
   output(Uint8Array.wrap(samples.buffer, samples.byteOffset, samples.byteLength));
 }
 
+// ---- audio frames (the capture chain) ----------------------------------------
+//
+// Effects and the noise suppressor implement on_audio_raw (960 f32 in, 960
+// out). The echo canceller implements on_aec_raw: its input is the mic frame
+// followed by the far-end reference (the exact signal the speaker played,
+// aligned sample for sample to this mic frame), 1920 f32; its output is the
+// cleaned mic frame, 960 f32.
+
+/** Samples in one 20 ms frame at 48 kHz. */
+export const FRAME_SAMPLES: i32 = 960;
+
+/**
+ * Reads up to dst.length f32 input samples into `dst` (no allocation: a
+ * stateful DSP guest can keep one buffer for its whole life). Returns how
+ * many samples were read.
+ */
+export function inputF32Into(dst: Float32Array, fromSample: i32 = 0): i32 {
+  const total = <i32>(env.input_length() >> 2) - fromSample;
+  const n = total < dst.length ? (total > 0 ? total : 0) : dst.length;
+  const ptr = dst.dataStart;
+  const base = <u64>fromSample << 2;
+  const pairs = n >> 1;
+  for (let i = 0; i < pairs; i++) store<u64>(ptr + (<usize>i << 3), env.input_load_u64(base + (<u64>i << 3)));
+  if (n & 1) {
+    const last = <u64>(n - 1) << 2;
+    let bits: u32 = 0;
+    for (let b: u64 = 0; b < 4; b++) bits |= (<u32>env.input_load_u8(base + last + b)) << (<u32>b << 3);
+    store<u32>(ptr + <usize>last, bits);
+  }
+  return n;
+}
+
+/** The two frames of an on_aec_raw call. */
+export class AecFrame {
+  constructor(
+    /** The 960 mic samples (the signal to clean). */
+    public mic: Float32Array,
+    /** The 960 far-end samples played while the mic frame was recorded. */
+    public reference: Float32Array,
+  ) {}
+}
+
+/** on_aec_raw input split into its mic and reference frames (views of one buffer). */
+export function inputAec(): AecFrame {
+  const all = inputF32();
+  const n = all.length >> 1;
+  return new AecFrame(Float32Array.wrap(all.buffer, 0, n), Float32Array.wrap(all.buffer, n << 2, n));
+}
+
+/**
+ * Answers with the input unchanged, without copying it (the output is the
+ * input block itself): for an effect that leaves this frame alone. Only for
+ * on_audio_raw (on_aec_raw must answer the 960 mic samples alone).
+ */
+export function passThrough(): void {
+  env.output_set(env.input_offset(), env.input_length());
+}
+
 // ---- host API v1 ------------------------------------------------------------
 
 /** Read-only state: {"channels":[...],"users":[...]} (capability state.read). */

@@ -2,9 +2,68 @@
 // here): lets tests block UDP, and later drop, delay or reorder it.
 import dgram from 'node:dgram';
 
+/** Network impairment of voice datagrams on their way from the server to the client. */
+export interface Impairment {
+  /** Probability that a voice datagram is dropped. */
+  loss: number;
+  /** Each voice datagram is delayed by a uniform random 0..jitterMs (which also reorders them). */
+  jitterMs: number;
+  /** Probability that a voice datagram is delivered twice. */
+  duplicate: number;
+  /** Seed of the relay's random numbers, so a run can be repeated. */
+  seed?: number;
+}
+
+/** Keep-alives are 36 bytes (20-byte header + 16-byte tag); anything longer carries voice. */
+const KEEPALIVE_BYTES = 36;
+
 export class UdpRelay {
   /** When true, every datagram in either direction is silently dropped. */
   blocked = false;
+  /** Impairment of server → client voice datagrams (null: none). */
+  impair: Impairment | null = null;
+  readonly impaired = { voice: 0, dropped: 0, duplicated: 0, delayed: 0 };
+  private rng = 1;
+
+  private random(): number {
+    // xorshift32: small, seedable, good enough for test impairment.
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x >>> 0 || 1;
+    return this.rng / 0x1_0000_0000;
+  }
+
+  setImpairment(i: Impairment | null): void {
+    this.impair = i;
+    if (i?.seed !== undefined) this.rng = i.seed >>> 0 || 1;
+  }
+
+  private toClient(back: Buffer, port: number, address: string): void {
+    const imp = this.impair;
+    if (!imp || back.length <= KEEPALIVE_BYTES) {
+      this.front.send(back, port, address);
+      return;
+    }
+    this.impaired.voice++;
+    if (this.random() < imp.loss) {
+      this.impaired.dropped++;
+      return;
+    }
+    const copies = this.random() < imp.duplicate ? 2 : 1;
+    if (copies === 2) this.impaired.duplicated++;
+    for (let c = 0; c < copies; c++) {
+      const delay = imp.jitterMs > 0 ? this.random() * imp.jitterMs : 0;
+      if (delay < 0.5) this.front.send(back, port, address);
+      else {
+        this.impaired.delayed++;
+        setTimeout(() => {
+          if (!this.closed) this.front.send(back, port, address);
+        }, delay);
+      }
+    }
+  }
   forwarded = 0;
   dropped = 0;
   private readonly front = dgram.createSocket('udp4');
@@ -38,7 +97,7 @@ export class UdpRelay {
           return;
         }
         this.forwarded++;
-        this.front.send(back, rinfo.port, rinfo.address);
+        this.toClient(back, rinfo.port, rinfo.address);
       });
       up.bind(0, '127.0.0.1');
       this.upstream.set(key, up);
@@ -47,7 +106,10 @@ export class UdpRelay {
     up.send(msg, this.serverPort, '127.0.0.1');
   }
 
+  private closed = false;
+
   close(): void {
+    this.closed = true;
     this.front.close();
     for (const u of this.upstream.values()) u.close();
   }

@@ -6,17 +6,9 @@ import type { VoiceSetup } from '../../protocol/server-messages.js';
 import type { PluginManifest } from '../../plugins/manifest.js';
 import type { GateSettings } from './gate.js';
 
-export type CaptureSpec =
-  | { kind: 'portaudio'; name?: string | null }
-  | { kind: 'wav'; path: string }
-  | { kind: 'virtual'; samples?: Float32Array; loop?: boolean }
-  | { kind: 'none' };
+import type { CaptureSpec, PlaybackSpec } from './devices/index.js';
 
-export type PlaybackSpec =
-  | { kind: 'portaudio'; name?: string | null }
-  | { kind: 'wav'; path: string }
-  | { kind: 'virtual' }
-  | { kind: 'none' };
+export type { CaptureSpec, PlaybackSpec };
 
 export interface ChainGuestSpec {
   manifest: PluginManifest;
@@ -62,6 +54,8 @@ export type ToEngine =
   | { type: 'virtual.inject'; samples: Float32Array }
   | { type: 'virtual.fail'; which: 'capture' | 'playback'; reason: string }
   | { type: 'virtual.dump'; requestId: number }
+  /** Moves the frame clock so its ticks fall on epochMs + k * 20 ms (two engines then tick together). */
+  | { type: 'clock.align'; epochMs: number }
   | { type: 'stop' };
 
 export interface DeviceStatus {
@@ -87,7 +81,13 @@ export interface SpeakerReport {
   depthMs: number;
   targetMs: number;
   jitterMs: number;
+  /** Frames inserted to grow the playout delay / dropped to shrink it. */
+  inserted: number;
+  dropped: number;
+  /** Highest target depth this speaker's jitter buffer has had (ms). */
   maxDepthMs: number;
+  /** How long the latest packet waited in the jitter buffer before it played (ms). */
+  playoutDelayMs: number;
 }
 
 export interface GuestReport {
@@ -121,5 +121,17 @@ export type FromEngine =
   | { type: 'report'; report: EngineReport }
   | { type: 'tcp.send'; body: Uint8Array }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; data?: Record<string, unknown> }
-  | { type: 'virtual.dumped'; requestId: number; recorded: Float32Array; firstFrameDueMs: number; captureFirstDueMs: number }
+  | {
+      type: 'virtual.dumped';
+      requestId: number;
+      /** The virtual output's recording (stereo interleaved) and the tick time (epoch ms) of each recorded frame. */
+      recorded: Float32Array;
+      playbackFrameTimes: number[];
+      /** Where each virtual.inject landed in the capture stream, and when that sample was captured (epoch ms). */
+      injections: { sampleIndex: number; capturedAtMs: number }[];
+      /** Codec look-ahead of the encoder (samples). */
+      lookaheadSamples: number;
+      /** Jitter buffer figures per speaker at the time of the dump. */
+      playoutDelayMs: Record<number, number>;
+    }
   | { type: 'stopped' };

@@ -44,7 +44,6 @@ let capture: CaptureDevice | null = null;
 let playback: PlaybackDevice | null = null;
 let captureSpec: CaptureSpec = { kind: 'none' };
 let playbackSpec: PlaybackSpec = { kind: 'none' };
-let underruns = 0;
 const captureCpu = new CpuMeter();
 const playbackCpu = new CpuMeter();
 let lastInput = { levelDb: -120, peakDb: -120, gateOpen: false };
@@ -52,6 +51,12 @@ let lastInput = { levelDb: -120, peakDb: -120, gateOpen: false };
 const capturePipe = new CapturePipeline((payload, timestamp) => transport?.sendVoice(payload, timestamp));
 const playbackPipe = new PlaybackPipeline();
 let chainRestarts = 0;
+/** Sample indexes where virtual.inject put its samples (for latency measurements). */
+const injected: number[] = [];
+/** Highest jitter-buffer target depth seen per speaker (shows growth under jitter in the stats). */
+const maxTarget = new Map<number, number>();
+/** Duplicates the voice lane's replay window caught before they reached a jitter buffer. */
+const transportDuplicates = new Map<number, number>();
 
 function onVoice(v: ReceivedVoice): void {
   // The jitter buffer orders by frame index (timestamp / 960) rather than by
@@ -103,7 +108,7 @@ async function setChain(specs: Extract<ToEngine, { type: 'chain' }>['guests']): 
   }
   const next = await AudioChain.start({
     guests,
-    onReport: (r) => {
+    onReport: (r: { kind: string; pluginId: string; message: string }) => {
       if (r.kind === 'restarted') chainRestarts++;
       log(r.kind === 'overrun' ? 'debug' : 'warn', `audio plugin ${r.pluginId}: ${r.kind}: ${r.message}`, { plugin: r.pluginId, kind: r.kind });
     },
@@ -118,25 +123,30 @@ function report(): EngineReport {
   const chainStats = capturePipe.chain?.stats() ?? null;
   return {
     at: Date.now(),
-    clock: { ...clock.stats, underruns },
+    clock: { ...clock.stats, underruns: clock.stats.catchUpFrames + (playback?.stats().underruns ?? 0) },
     input: { ...lastInput, transmitting: capturePipe.transmitting, device: describeDevice(capture, captureSpec, lastOpenErrors.capture) },
     output: { levelDb: playbackPipe.levelDb, device: describeDevice(playback, playbackSpec, lastOpenErrors.playback) },
     speakers: [...playbackPipe.speakers].map(([token, sp]) => {
       const s = sp.playout.stats();
+      const maxDepth = Math.max(maxTarget.get(token) ?? 0, s.targetMs);
+      maxTarget.set(token, maxDepth);
       return {
         token,
         speaking: sp.playout.speaking,
-        levelDb: s.levelDb,
+        levelDb: s.rmsDb,
         received: s.received,
         late: s.late,
-        duplicate: s.duplicate,
+        duplicate: s.duplicate + (transportDuplicates.get(token) ?? 0),
+        inserted: s.inserted,
+        dropped: s.dropped,
         lost: s.lost,
         concealed: s.concealed,
         fecRecovered: s.fecRecovered,
         depthMs: s.depthMs,
         targetMs: s.targetMs,
         jitterMs: s.jitterMs,
-        maxDepthMs: s.maxDepthMs ?? s.depthMs,
+        maxDepthMs: maxDepth,
+        playoutDelayMs: s.playoutDelayMs,
       };
     }),
     transport: transport
@@ -197,6 +207,7 @@ async function handle(m: ToEngine): Promise<void> {
         ...(m.silentAfterMs !== undefined ? { silentAfterMs: m.silentAfterMs } : {}),
       });
       transport.on('voice', onVoice);
+      transport.on('duplicate', (token: number) => transportDuplicates.set(token, (transportDuplicates.get(token) ?? 0) + 1));
       transport.on('mode', (mode: string) => log('info', `voice lane now over ${mode === 'udp' ? 'UDP' : 'TLS (fallback)'}`, { mode }));
       transport.on('socketError', (err: Error) => log('warn', `voice socket: ${err.message}`));
       await transport.start();
@@ -214,17 +225,27 @@ async function handle(m: ToEngine): Promise<void> {
       capturePipe.setExpectedLoss(m.lossPercent);
       break;
     case 'virtual.inject':
-      if (capture instanceof VirtualCapture) capture.inject(m.samples);
+      if (capture instanceof VirtualCapture) injected.push(capture.inject(m.samples));
+      break;
+    case 'clock.align':
+      clock.align(m.epochMs - performance.timeOrigin);
       break;
     case 'virtual.fail':
       if (m.which === 'capture' && capture instanceof VirtualCapture) capture.fail(m.reason);
       if (m.which === 'playback' && playback instanceof VirtualPlayback) playback.fail(m.reason);
       break;
     case 'virtual.dump': {
-      if (playback instanceof VirtualPlayback) {
-        const d = playback.dump();
-        post({ type: 'virtual.dumped', requestId: m.requestId, recorded: d.samples, firstFrameDueMs: d.firstTickMs, captureFirstDueMs: capture instanceof VirtualCapture ? capture.firstTickMs : 0 });
-      } else post({ type: 'virtual.dumped', requestId: m.requestId, recorded: new Float32Array(0), firstFrameDueMs: 0, captureFirstDueMs: 0 });
+      const d = playback instanceof VirtualPlayback ? playback.dump() : { samples: new Float32Array(0), frameTimes: [] as number[] };
+      const cap = capture instanceof VirtualCapture ? capture : null;
+      post({
+        type: 'virtual.dumped',
+        requestId: m.requestId,
+        recorded: d.samples,
+        playbackFrameTimes: d.frameTimes,
+        injections: injected.map((i) => ({ sampleIndex: i, capturedAtMs: cap ? cap.captureTimeMs(i) : NaN })),
+        lookaheadSamples: capturePipe.encoder.lookaheadSamples,
+        playoutDelayMs: Object.fromEntries([...playbackPipe.speakers].map(([token, sp]) => [token, sp.playout.stats().playoutDelayMs])),
+      });
       break;
     }
     case 'stop':

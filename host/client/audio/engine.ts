@@ -140,6 +140,11 @@ export class AudioEngine extends EventEmitter {
     this.send({ type: 'virtual.fail', which, reason });
   }
 
+  /** Makes this engine's 20 ms ticks fall on epochMs + k * 20 ms. */
+  alignClock(epochMs: number): void {
+    this.send({ type: 'clock.align', epochMs });
+  }
+
   dumpVirtual(): Promise<Extract<FromEngine, { type: 'virtual.dumped' }>> {
     const id = this.nextDump++;
     return new Promise((resolve) => {

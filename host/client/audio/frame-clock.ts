@@ -45,6 +45,22 @@ export class FrameClock {
     this.timer = null;
   }
 
+  /**
+   * Shifts the schedule (forward, by less than one frame) so that ticks fall
+   * on `originMs + k * FRAME_MS` of this thread's clock. Two engines aligned
+   * to the same instant tick together.
+   */
+  align(originMs: number): void {
+    const next = this.dueAt(this.n);
+    const phase = (((next - originMs) % FRAME_MS) + FRAME_MS) % FRAME_MS;
+    if (phase !== 0) this.startAt += FRAME_MS - phase;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.schedule();
+    }
+  }
+
   /** performance.now() of tick `index`. */
   dueAt(index: number): number {
     return this.startAt + index * FRAME_MS;

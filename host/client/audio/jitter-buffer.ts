@@ -66,8 +66,6 @@ const CAP = 128;
 /** Delay samples in the jitter window: 4 s of speech. */
 const WINDOW = 200;
 const PERCENTILE = 0.97;
-/** Lets the fastest-path estimate rise 0.25 ms/s so sender clock drift does not look like growing jitter. */
-const MIN_CREEP_MS = 0.005;
 /** A due shrink waits this long for a quiet frame, then drops whatever comes. */
 const QUIET_WAIT_MS = 1000;
 
@@ -78,28 +76,39 @@ export class JitterBuffer {
   private readonly minDepth: number;
   private readonly maxDepth: number;
   private readonly endTicks: number;
-  private readonly shrinkCalm: number;
   private readonly quietBytes: number;
 
   private readonly payloads: (Uint8Array | null)[] = new Array<Uint8Array | null>(CAP).fill(null);
   /** Last frame index seen in each slot, kept after it plays, so a replay is told from a late packet. */
   private readonly slotSeq = new Float64Array(CAP).fill(-1);
+  private readonly arrivals = new Float64Array(CAP);
   private held = 0;
 
   private state: 'idle' | 'buffering' | 'playing' = 'idle';
   private base = 0;
   private nextSeq = 0;
   private lowestHeld = 0;
+  /** The previous spurt's highest index: anything at or below it is a straggler, not part of this spurt. */
+  private floor = -Infinity;
   private highestSeen = -1;
   private firstArrival = 0;
-  /** Fastest transit of the spurt (arrival - nominal send time, relative to `base`). */
+  /**
+   * Fastest transit (arrival - nominal send time, relative to `base`) among the spurt's last WINDOW
+   * packets: windowed rather than all-time, so a lasting step in delay (a new route, sender clock
+   * drift) becomes the new baseline instead of looking like jitter forever.
+   */
   private minTransit = Infinity;
+  private readonly transits = new Float64Array(WINDOW);
+  private transitCount = 0;
+  private transitPos = 0;
   /** Frames concealed with nothing newer known: lost if a later packet shows up, else the spurt's tail. */
   private tailStart = -1;
   private emptyRun = 0;
-  private lastDisturbMs = -Infinity;
-  private lastShrinkMs = -Infinity;
   private shrinkDueMs = -1;
+  /** How long (tick - arrival) each packet played since the last disturbance or shrink waited, newest last. */
+  private readonly slacks: Float64Array;
+  private slackCount = 0;
+  private slackPos = 0;
 
   private readonly delays = new Float64Array(WINDOW);
   private readonly sorted = new Float64Array(WINDOW);
@@ -114,7 +123,7 @@ export class JitterBuffer {
     this.minDepth = opts.minDepthMs ?? 40;
     this.maxDepth = Math.max(this.minDepth, opts.maxDepthMs ?? 300);
     this.endTicks = opts.endTicks ?? 3;
-    this.shrinkCalm = opts.shrinkCalmMs ?? 3000;
+    this.slacks = new Float64Array(Math.max(1, Math.round((opts.shrinkCalmMs ?? 3000) / FRAME_MS)));
     this.quietBytes = opts.quietBytes ?? 20;
     this.target = this.minDepth;
   }
@@ -136,7 +145,7 @@ export class JitterBuffer {
       this.startSpurt(seq, arrivalMs);
     } else if (this.state === 'buffering') {
       if (seq < this.lowestHeld) {
-        if (this.highestSeen - seq >= CAP) return this.late(seq, arrivalMs);
+        if (seq <= this.floor || this.highestSeen - seq >= CAP) return this.late(seq, arrivalMs);
         this.lowestHeld = seq;
       } else if (seq - this.lowestHeld >= CAP) {
         this.startSpurt(seq, arrivalMs);
@@ -148,6 +157,7 @@ export class JitterBuffer {
     }
     this.slotSeq[slot] = seq;
     this.payloads[slot] = payload;
+    this.arrivals[slot] = arrivalMs;
     this.held++;
     this.sawNewer(seq);
     this.sampleDelay(seq, arrivalMs);
@@ -169,21 +179,24 @@ export class JitterBuffer {
     if (present) {
       this.emptyRun = 0;
       let skipped: Uint8Array | null = null;
-      if (this.shouldShrink(nowMs, delay, seq)) {
+      if (this.shouldShrink(nowMs, seq)) {
         skipped = this.take(seq);
         this.c.dropped++;
-        this.lastShrinkMs = nowMs;
         this.shrinkDueMs = -1;
+        this.slackCount = 0;
         this.nextSeq = seq + 1;
       }
       const s = this.nextSeq++;
+      this.slacks[this.slackPos] = nowMs - this.arrivals[s % CAP]!;
+      this.slackPos = (this.slackPos + 1) % this.slacks.length;
+      if (this.slackCount < this.slacks.length) this.slackCount++;
       return { kind: 'packet', seq: s, payload: this.take(s), skipped };
     }
 
     // Missing. Under target, wait a tick for it instead of giving it up: that is how the delay grows.
     if (delay < this.target) {
       this.c.inserted++;
-      this.lastDisturbMs = nowMs;
+      this.disturbed();
       return this.concealed(seq, true);
     }
     this.nextSeq = seq + 1;
@@ -226,31 +239,46 @@ export class JitterBuffer {
 
   private concealed(seq: number, inserted: boolean): PlayoutDecision {
     // Only an empty buffer (nothing newer known) can mean the speaker stopped.
-    if (this.highestSeen < this.nextSeq || (inserted && this.held === 0)) this.emptyRun++;
+    if (this.highestSeen < this.nextSeq) this.emptyRun++;
     else this.emptyRun = 0;
     const fadeOut = this.emptyRun >= this.endTicks;
     if (fadeOut) this.goIdle();
     return { kind: 'plc', seq, inserted, fadeOut };
   }
 
-  /** Drop one frame when the delay has sat a frame above target through a calm spell, preferring a quiet one. */
-  private shouldShrink(nowMs: number, delay: number, seq: number): boolean {
-    if (delay < this.target + FRAME_MS || nowMs - this.lastDisturbMs < this.shrinkCalm || nowMs - this.lastShrinkMs < this.shrinkCalm) {
+  /**
+   * Drop one frame when every packet of a calm spell (shrinkCalmMs of play with no late packet, no insertion
+   * and no other drop) waited at least a frame longer than the target: all of them would still have been in
+   * time one frame later. Prefers a quiet frame.
+   */
+  private shouldShrink(nowMs: number, seq: number): boolean {
+    if (this.slackCount < this.slacks.length || !this.has(seq + 1)) {
       this.shrinkDueMs = -1;
       return false;
     }
-    if (!this.has(seq + 1)) return false;
+    let min = Infinity;
+    for (let i = 0; i < this.slackCount; i++) if (this.slacks[i]! < min) min = this.slacks[i]!;
+    if (min - FRAME_MS < this.target) {
+      this.shrinkDueMs = -1;
+      return false;
+    }
     if (this.shrinkDueMs < 0) this.shrinkDueMs = nowMs;
     return this.payloads[seq % CAP]!.length <= this.quietBytes || nowMs - this.shrinkDueMs >= QUIET_WAIT_MS;
+  }
+
+  /** A late packet or an insertion: the network is not calm, so shrinking waits for a new calm spell. */
+  private disturbed(): void {
+    this.slackCount = 0;
   }
 
   private late(seq: number, arrivalMs: number): 'late' {
     this.c.late++;
     this.slotSeq[seq % CAP] = seq;
-    if (this.state !== 'idle') {
+    // A previous spurt's straggler says nothing about this spurt's timing.
+    if (this.state !== 'idle' && seq >= this.base) {
       this.sawNewer(seq);
       this.sampleDelay(seq, arrivalMs);
-      this.lastDisturbMs = arrivalMs;
+      this.disturbed();
     }
     return 'late';
   }
@@ -271,15 +299,19 @@ export class JitterBuffer {
 
   private startSpurt(seq: number, arrivalMs: number): void {
     this.clearHeld();
+    this.floor = this.highestSeen < seq ? this.highestSeen : -Infinity;
     this.state = 'buffering';
     this.base = seq;
     this.lowestHeld = seq;
     this.nextSeq = seq;
     this.firstArrival = arrivalMs;
     this.minTransit = Infinity;
+    this.transitCount = 0;
+    this.transitPos = 0;
     this.tailStart = -1;
     this.emptyRun = 0;
     this.shrinkDueMs = -1;
+    this.slackCount = 0;
     // A new spurt must not inherit the previous one's highest index as proof of loss.
     this.highestSeen = seq - 1;
     this.c.spurts++;
@@ -311,16 +343,27 @@ export class JitterBuffer {
     return p;
   }
 
-  /** Delay variation: how much later than the spurt's fastest packet this one came, against 20 ms per frame. */
+  /** Delay variation: how much later than the recent fastest packet this one came, against 20 ms per frame. */
   private sampleDelay(seq: number, arrivalMs: number): void {
     const transit = arrivalMs - (seq - this.base) * FRAME_MS;
-    this.minTransit = Math.min(transit, this.minTransit + MIN_CREEP_MS);
+    const leaving = this.transitCount === WINDOW ? this.transits[this.transitPos]! : Infinity;
+    this.transits[this.transitPos] = transit;
+    this.transitPos = (this.transitPos + 1) % WINDOW;
+    if (this.transitCount < WINDOW) this.transitCount++;
+    if (transit <= this.minTransit) this.minTransit = transit;
+    else if (leaving === this.minTransit) {
+      let m = Infinity;
+      for (let i = 0; i < this.transitCount; i++) if (this.transits[i]! < m) m = this.transits[i]!;
+      this.minTransit = m;
+    }
+
     this.delays[this.delayPos] = transit - this.minTransit;
     this.delayPos = (this.delayPos + 1) % WINDOW;
     if (this.delayCount < WINDOW) this.delayCount++;
     const n = this.delayCount;
-    const s = this.sorted.subarray(0, n);
-    s.set(this.delays.subarray(0, n));
+    // Once the window is full (all but the first 4 s ever) this sorts in place with no view allocated.
+    const s = n === WINDOW ? this.sorted : this.sorted.subarray(0, n);
+    s.set(n === WINDOW ? this.delays : this.delays.subarray(0, n));
     s.sort();
     this.jitter = s[Math.min(n - 1, Math.floor(PERCENTILE * n))]!;
     const t = Math.ceil(this.jitter / FRAME_MS - 1e-9) * FRAME_MS;

@@ -293,7 +293,7 @@ export class ClientCore {
     }
   }
 
-  private onServerMessage(m: ServerMessage | { type: 'voice.feedback'; lossPercent: number }): void {
+  private onServerMessage(m: ServerMessage): void {
     const v = this.view;
     if (m.type === 'chat.message') v.chat.push(m.message);
     else if (m.type === 'chat.history') {
@@ -308,18 +308,28 @@ export class ClientCore {
     this.publish();
   }
 
-  /** Tells the server what we measure about each speaker, so their encoders can adapt. */
+  /**
+   * Tells the server what we measure about each speaker over the last
+   * report interval, so their encoders can spend FEC where it is needed.
+   */
   private reportVoice(): void {
     const r = this.view.engine;
     const c = this.control;
     if (!r || !c || c.closed) return;
     const byToken = new Map([...c.state.users.values()].filter((u) => u.voiceToken !== undefined).map((u) => [u.voiceToken!, u.sessionId]));
-    const speakers = r.speakers
-      .filter((s) => byToken.has(s.token) && s.received + s.lost > 0)
-      .slice(0, 64)
-      .map((s) => ({ sessionId: byToken.get(s.token)!, lossPercent: Math.min(100, (100 * s.lost) / (s.received + s.lost)), jitterMs: Math.min(10_000, s.jitterMs) }));
-    if (speakers.length) c.sendRaw({ type: 'voice.report', speakers });
+    const speakers: { sessionId: number; lossPercent: number; jitterMs: number }[] = [];
+    for (const s of r.speakers) {
+      const sessionId = byToken.get(s.token);
+      const prev = this.lastCounts.get(s.token) ?? { received: 0, lost: 0 };
+      this.lastCounts.set(s.token, { received: s.received, lost: s.lost });
+      const received = s.received - prev.received;
+      const lost = s.lost - prev.lost;
+      if (sessionId === undefined || received + lost <= 0) continue;
+      speakers.push({ sessionId, lossPercent: (100 * lost) / (received + lost), jitterMs: s.jitterMs });
+    }
+    if (speakers.length) c.reportVoice(speakers);
   }
+  private readonly lastCounts = new Map<number, { received: number; lost: number }>();
 
   private onClosed(control: ControlClient): void {
     const reason = control.disconnectReason;

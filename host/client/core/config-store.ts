@@ -37,9 +37,11 @@ export class ClientConfigError extends Error {
     readonly file: string,
     readonly problem: ClientConfigProblem,
     readonly issues: ConfigIssue[],
-    detail: string,
+    /** What is wrong, without the file name (e.g. "is not valid JSON: … (line 3, column 15)"). */
+    readonly detail: string,
+    hint = '',
   ) {
-    super(`${basename(file)}: ${detail} (${file})`);
+    super(`${basename(file)}: ${detail}${hint} (${file})`);
     this.name = 'ClientConfigError';
   }
 
@@ -103,6 +105,8 @@ export function writeFileAtomic(file: string, text: string, mode = 0o600): void 
   }
 }
 
+const RESET_HINT = '. Fix it by hand, or reset it to start from defaults (the bad file is kept aside)';
+
 /** Timestamp usable in a file name on every OS (no ':'). */
 const fileStamp = (now: Date) => now.toISOString().replace(/[:.]/g, '-');
 
@@ -134,12 +138,12 @@ export class JsonConfigFile<S extends z.ZodType> {
     try {
       value = JSON.parse(text);
     } catch (err) {
-      throw new ClientConfigError(this.path, 'bad-json', [], `is not valid JSON: ${jsonErrorDetail(err, text)}. Fix it, or reset it to start from defaults (the bad file is kept aside)`);
+      throw new ClientConfigError(this.path, 'bad-json', [], `is not valid JSON: ${jsonErrorDetail(err, text)}`, RESET_HINT);
     }
     const r = this.schema.safeParse(value);
     if (!r.success) {
       const issues = issuesOf(r.error);
-      throw new ClientConfigError(this.path, 'schema', issues, `is not a valid ${this.name}: ${describe(issues)}. Fix it, or reset it to start from defaults (the bad file is kept aside)`);
+      throw new ClientConfigError(this.path, 'schema', issues, `is not a valid ${this.name}: ${describe(issues)}`, RESET_HINT);
     }
     return r.data;
   }
@@ -167,7 +171,7 @@ export class JsonConfigFile<S extends z.ZodType> {
     }
     const bad = this.problem();
     if (bad) {
-      throw new ClientConfigError(this.path, 'refused-save', bad.issues, `refusing to overwrite it because it is invalid (${bad.message}); fix it or reset it first`);
+      throw new ClientConfigError(this.path, 'refused-save', bad.issues, `refusing to overwrite it: the file on disk ${bad.detail}`, RESET_HINT);
     }
     writeFileAtomic(this.path, JSON.stringify(r.data, null, 2) + '\n', this.mode);
     return r.data;

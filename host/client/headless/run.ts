@@ -94,7 +94,7 @@ export function voiceStats(s: ClientSnapshot): Record<string, unknown> {
   };
 }
 
-export async function runHeadless(o: HeadlessOptions, ctx: { logger: Logger; configDir: string; grantsFor: (sha256: string, requested: string[]) => string[] }): Promise<HeadlessResult> {
+export async function runHeadless(o: HeadlessOptions, ctx: { logger: Logger; configDir: string; grantsFor: (sha256: string, requested: string[], plugin?: { id: string; version: string }) => string[] }): Promise<HeadlessResult> {
   const server = parseServer(o.server);
   const password = readPasswordFile(o.passwordFile);
   if (o.seconds !== undefined && !(o.seconds > 0 && o.seconds <= 86_400)) throw new HeadlessError('--seconds must be a number of seconds between 0 and 86400');
@@ -103,7 +103,7 @@ export async function runHeadless(o: HeadlessOptions, ctx: { logger: Logger; con
     let g: ChainGuestSpec;
     try {
       const probe = await loadChainGuest(path, []);
-      const grants = ctx.grantsFor(probe.manifest.wasm.sha256, probe.manifest.capabilities as string[]);
+      const grants = ctx.grantsFor(probe.manifest.wasm.sha256, probe.manifest.capabilities as string[], { id: probe.manifest.id, version: probe.manifest.version });
       g = await loadChainGuest(path, grants, o.effectConfig[probe.manifest.id] ?? {});
     } catch (err) {
       throw new HeadlessError(`--effect ${path}: ${(err as Error).message}`);

@@ -1,6 +1,7 @@
 // Message type → handler. The one place to look to see what the server does
 // with each message; the schemas that guard them are in protocol/client-messages.ts.
 import type { ClientMessage, ClientMessageType } from '../../protocol/client-messages.js';
+import { ProtocolError } from '../../protocol/errors.js';
 import type { Connection } from '../connection.js';
 import { requirePermission, requireSession, type AuthedConnection, type ServerContext } from '../context.js';
 import * as auth from './auth.js';
@@ -42,6 +43,12 @@ const HANDLERS: { [T in ClientMessageType]: Pre<T> } = {
   'plugin.list': authed((ctx, conn) => {
     requirePermission(conn, 'listPlugins');
     return { plugins: ctx.plugins?.list() ?? [] };
+  }),
+  // Listener → server loss report; the speakers get aggregated voice.feedback
+  // (voice/voice-lane.ts). The reply is {} whatever was ignored inside it.
+  'voice.report': authed((ctx, conn, m) => {
+    if (ctx.voice && !ctx.voice.report(conn, m.speakers)) throw new ProtocolError('RATE_LIMITED', 'voice.report: at most one per second');
+    return {};
   }),
 };
 

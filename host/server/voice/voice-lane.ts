@@ -3,7 +3,8 @@
 // size check → token lookup → AEAD open → replay window → (learn address) →
 // rate limit → keep-alive answer or fan-out re-encrypted per listener.
 // Nothing unauthenticated is ever answered, so the lane cannot be used to
-// reflect or amplify traffic.
+// reflect or amplify traffic. It also turns listeners' voice.report messages
+// into each speaker's voice.feedback (loss its encoder should plan for).
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import { isIP } from 'node:net';
@@ -11,7 +12,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from '../../log/logger.js';
 import type { ServerConfig } from '../../config/server-config.js';
 import { encodeFrame, FRAME_HEADER_BYTES, FrameKind } from '../../protocol/framing.js';
-import type { VoiceSetup } from '../../protocol/server-messages.js';
+import type { VoiceFeedback, VoiceSetup } from '../../protocol/server-messages.js';
 import {
   DEFAULT_VOICE_BACKEND,
   HEADER_BYTES,
@@ -24,8 +25,17 @@ import {
 } from '../../voice/packet.js';
 import type { Connection, SessionInfo } from '../connection.js';
 import type { Hub } from '../hub.js';
-import { VoiceSession } from './voice-session.js';
+import { aggregateReports, VoiceSession, type ListenerReport } from './voice-session.js';
 import { SealPool } from './seal-pool.js';
+
+/** One entry of a voice.report (schema: protocol/client-messages.ts). */
+export interface SpeakerReport {
+  sessionId: number;
+  lossPercent: number;
+  jitterMs: number;
+}
+
+const sameFeedback = (a: VoiceFeedback, b: VoiceFeedback) => a.lossPercent === b.lossPercent && a.jitterMs === b.jitterMs && a.listeners === b.listeners;
 
 /** A fan-out handed to a seal worker: who gets the datagrams once sealed. */
 interface PendingFanout {
@@ -101,6 +111,13 @@ export class VoiceLane {
   sealWorkerMinListeners = 32;
   /** Seal worker each speaker is pinned to (keeps its packets in order). */
   private readonly sealSlot = new Map<VoiceSession, number>();
+  /**
+   * Loss feedback (docs/PROTOCOL.md 12.5): reports older than reportMaxAgeMs
+   * no longer count; a speaker hears of a change of at least lossStep points,
+   * jitterStepMs or a different listener count after minIntervalMs, and of any
+   * smaller change after refreshMs, so its encoder is not retuned on every wobble.
+   */
+  feedbackTiming = { reportMaxAgeMs: 10_000, minIntervalMs: 1000, refreshMs: 5000, lossStep: 1, jitterStepMs: 5 };
 
   constructor(
     private readonly config: ServerConfig,
@@ -174,6 +191,9 @@ export class VoiceLane {
   private detach(vs: VoiceSession): void {
     this.byToken.delete(vs.token);
     this.channels.get(vs.channelId)?.delete(vs);
+    this.forgetListener(vs);
+    for (const l of vs.heardBy.keys()) l.reportedAbout.delete(vs);
+    vs.heardBy.clear();
     if (this.sealPool) {
       this.sealPool.dropKey(vs.token);
       this.sealSlot.delete(vs);
@@ -184,11 +204,86 @@ export class VoiceLane {
     const vs = s.voiceToken === undefined ? undefined : this.byToken.get(s.voiceToken);
     if (!vs) return;
     this.channels.get(vs.channelId)?.delete(vs);
-    if (event === 'leave') return;
+    if (event === 'leave') return this.forgetListener(vs);
     vs.channelId = s.channelId;
     let set = this.channels.get(s.channelId);
     if (!set) this.channels.set(s.channelId, (set = new Set()));
     set.add(vs);
+    // A move or a deafen can end listener/speaker pairs both ways: recount what
+    // this session reported (as a listener) and what was reported about it.
+    const now = Date.now();
+    for (const speaker of [...vs.reportedAbout]) this.refreshFeedback(speaker, now);
+    this.refreshFeedback(vs, now);
+  }
+
+  /** Whether a session receives relayed voice at all (a report from one that does not is noise). */
+  private hears(l: VoiceSession): boolean {
+    return !l.conn.session.selfDeaf && this.hub.tree.get(l.channelId)?.isVoice === true;
+  }
+
+  /**
+   * A listener's voice.report. Entries about sessions it does not hear right
+   * now (unknown, elsewhere, itself) are ignored without a trace, so the reply
+   * reveals nothing about sessions it cannot see. False: over the rate (1/s).
+   */
+  report(conn: Connection & { session: SessionInfo }, speakers: readonly SpeakerReport[]): boolean {
+    const listener = conn.session.voiceToken === undefined ? undefined : this.byToken.get(conn.session.voiceToken);
+    if (!listener) return true;
+    const now = Date.now();
+    if (!listener.reportBucket.take(now)) return false;
+    if (!this.hears(listener)) return true;
+    const touched = new Set<VoiceSession>();
+    for (const r of speakers) {
+      const token = this.hub.session(r.sessionId)?.session.voiceToken;
+      const speaker = token === undefined ? undefined : this.byToken.get(token);
+      if (!speaker || speaker === listener || speaker.channelId !== listener.channelId) continue;
+      speaker.heardBy.set(listener, { lossPercent: r.lossPercent, jitterMs: r.jitterMs, at: now });
+      listener.reportedAbout.add(speaker);
+      touched.add(speaker);
+    }
+    for (const speaker of touched) this.refreshFeedback(speaker, now);
+    return true;
+  }
+
+  /** Drops everything a session said as a listener (it left, or its session ended). */
+  private forgetListener(l: VoiceSession): void {
+    const speakers = [...l.reportedAbout];
+    l.reportedAbout.clear();
+    const now = Date.now();
+    for (const speaker of speakers) {
+      speaker.heardBy.delete(l);
+      this.refreshFeedback(speaker, now);
+    }
+  }
+
+  /**
+   * Recomputes a speaker's feedback from its current listeners' fresh reports
+   * and sends voice.feedback if it changed enough (feedbackTiming). What is not
+   * sent now is retried by the sweep.
+   */
+  private refreshFeedback(speaker: VoiceSession, now: number): void {
+    if (this.byToken.get(speaker.token) !== speaker) return;
+    const t = this.feedbackTiming;
+    const live: ListenerReport[] = [];
+    for (const [l, r] of speaker.heardBy) {
+      // Only listeners who still hear this speaker count; anything else is forgotten here.
+      if (now - r.at > t.reportMaxAgeMs || this.byToken.get(l.token) !== l || l.channelId !== speaker.channelId || !this.hears(l)) {
+        speaker.heardBy.delete(l);
+        l.reportedAbout.delete(speaker);
+      } else live.push(r);
+    }
+    const next = aggregateReports(live);
+    const last = speaker.lastFeedback;
+    if (last === null ? next.listeners === 0 : sameFeedback(last, next)) return;
+    const meaningful =
+      last === null ||
+      next.listeners !== last.listeners ||
+      Math.abs(next.lossPercent - last.lossPercent) >= t.lossStep ||
+      Math.abs(next.jitterMs - last.jitterMs) >= t.jitterStepMs;
+    if (last !== null && now - last.at < (meaningful ? t.minIntervalMs : t.refreshMs)) return;
+    speaker.lastFeedback = { ...next, at: now };
+    // Aggregates only: no listener's identity or individual figure is sent.
+    speaker.conn.send({ type: 'voice.feedback', ...next });
   }
 
   /** A datagram from UDP (address set) or from the TLS tunnel (address null). */
@@ -335,6 +430,8 @@ export class VoiceLane {
   private sweep(): void {
     const now = Date.now();
     for (const vs of this.byToken.values()) {
+      // Ages reports out and sends changes held back by feedbackTiming.minIntervalMs.
+      if (vs.heardBy.size > 0 || (vs.lastFeedback !== null && vs.lastFeedback.listeners > 0)) this.refreshFeedback(vs, now);
       if (vs.udpActive && now - vs.lastUdpAt > this.config.voice.udpSilentMs) {
         vs.udpActive = false;
         this.log.warn({ sessionId: vs.session.sessionId, silentMs: now - vs.lastUdpAt }, 'voice UDP silent; sending voice over TLS');

@@ -1,9 +1,37 @@
 // Per-session voice-lane state on the server: keys, replay window, the UDP
-// address learned from authenticated packets, and rate limiting.
+// address learned from authenticated packets, rate limiting, and what its
+// listeners report about hearing it (loss feedback for its encoder).
 import { VoiceCipher, deriveVoiceKeys, DEFAULT_VOICE_BACKEND, type VoiceBackend } from '../../voice/packet.js';
 import { ReplayWindow } from '../../voice/replay-window.js';
 import { TokenBucket } from '../token-bucket.js';
 import type { Connection, SessionInfo } from '../connection.js';
+import type { VoiceFeedback } from '../../protocol/server-messages.js';
+
+/** What one listener last said about hearing one speaker. */
+export interface ListenerReport {
+  lossPercent: number;
+  jitterMs: number;
+  at: number;
+}
+
+/**
+ * The figure a speaker's encoder should plan for: the worst listener's, except
+ * that in a channel of 10 or more the worst tenth is left out (sorted from the
+ * worst, floor(n/10) values are skipped), so one listener on a bad link does
+ * not make everyone pay for extra redundancy. Loss and jitter are ranked
+ * separately. Below 10 listeners this is simply the maximum.
+ */
+export function aggregateReports(reports: readonly { lossPercent: number; jitterMs: number }[]): VoiceFeedback {
+  const n = reports.length;
+  if (n === 0) return { lossPercent: 0, jitterMs: 0, listeners: 0 };
+  const skip = Math.floor(n / 10);
+  const pick = (values: number[]) => values.sort((a, b) => b - a)[skip]!;
+  return {
+    lossPercent: Math.round(pick(reports.map((r) => r.lossPercent)) * 10) / 10,
+    jitterMs: Math.round(pick(reports.map((r) => r.jitterMs))),
+    listeners: n,
+  };
+}
 
 export class VoiceSession {
   /** Opens what this client sends. */
@@ -25,6 +53,14 @@ export class VoiceSession {
   readonly toClientKey: Buffer;
   /** Fan-outs of this speaker posted to a seal worker and not yet sent. */
   sealsInFlight = 0;
+  /** As a speaker: the latest voice.report about it from each listener (docs/PROTOCOL.md 12.5). */
+  readonly heardBy = new Map<VoiceSession, ListenerReport>();
+  /** As a listener: the speakers whose heardBy holds an entry from this session (to clean up after it). */
+  readonly reportedAbout = new Set<VoiceSession>();
+  /** voice.report admission: one per second on average; a burst of 2 absorbs timer jitter. */
+  readonly reportBucket = new TokenBucket(1, 2);
+  /** The last voice.feedback sent to this session (null: none yet). */
+  lastFeedback: (VoiceFeedback & { at: number }) | null = null;
 
   constructor(
     readonly token: number,
