@@ -3,6 +3,7 @@
 // limiter, for 1, 5 and 10 simultaneous speakers fed real Opus packets of the
 // speech fixture. Prints one JSON line.
 // Usage: node dist/bench/playback.js [frames]
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { FRAME_MS, FRAME_SAMPLES, PLAYBACK_CHANNELS } from '../host/client/audio/format.js';
 import { Mixer, type MixSource } from '../host/client/audio/mixer.js';
@@ -70,10 +71,11 @@ function run(count: number): { p50Ms: number; p99Ms: number; meanMs: number } {
   return { p50Ms: r(percentile(times, 0.5)), p99Ms: r(percentile(times, 0.99)), meanMs: r(mean) };
 }
 
-const result: Record<string, { p50Ms: number; p99Ms: number; meanMs: number; budgetP99: number }> = {};
+const result: Record<string, { p50Ms: number; p99Ms: number; meanMs: number; budgetP50: number; budgetP99: number }> = {};
 for (const n of COUNTS) {
   const m = run(n);
-  result[`speakers${n}`] = { ...m, budgetP99: Math.round((m.p99Ms / FRAME_MS) * 10_000) / 10_000 };
+  const frac = (ms: number): number => Math.round((ms / FRAME_MS) * 10_000) / 10_000;
+  result[`speakers${n}`] = { ...m, budgetP50: frac(m.p50Ms), budgetP99: frac(m.p99Ms) };
 }
 process.stdout.write(
   JSON.stringify({
@@ -82,6 +84,8 @@ process.stdout.write(
     opusBytesPerPacket: Math.round(packets.reduce((a, p) => a + p.length, 0) / packets.length),
     ...result,
     target10SpeakersP99Ms: 2,
-    pass: result.speakers10!.p99Ms < 2,
+    withinTarget: result.speakers10!.p99Ms < 2,
+    // The machine may be shared: how busy it was (p99 is what other processes disturb first).
+    loadAvg1: Math.round(loadavg()[0]! * 100) / 100,
   }) + '\n',
 );

@@ -68,6 +68,41 @@ const WINDOW = 200;
 const PERCENTILE = 0.97;
 /** A due shrink waits this long for a quiet frame, then drops whatever comes. */
 const QUIET_WAIT_MS = 1000;
+/** Successive drops of one calm spell are at least this far apart, so a large excess drains over seconds. */
+const SHRINK_SPACING_MS = 1000;
+
+/** A fixed window of the last `size` values, allocation-free. */
+class Ring {
+  readonly v: Float64Array;
+  count = 0;
+  private pos = 0;
+  constructor(size: number) {
+    this.v = new Float64Array(size);
+  }
+  get full(): boolean {
+    return this.count === this.v.length;
+  }
+  /** Adds x; returns the value it pushed out (Infinity while not full). */
+  push(x: number): number {
+    const out = this.full ? this.v[this.pos]! : Infinity;
+    this.v[this.pos] = x;
+    this.pos = (this.pos + 1) % this.v.length;
+    if (this.count < this.v.length) this.count++;
+    return out;
+  }
+  clear(): void {
+    this.count = 0;
+    this.pos = 0;
+  }
+  add(d: number): void {
+    for (let i = 0; i < this.count; i++) this.v[i] = this.v[i]! + d;
+  }
+  min(): number {
+    let m = Infinity;
+    for (let i = 0; i < this.count; i++) if (this.v[i]! < m) m = this.v[i]!;
+    return m;
+  }
+}
 
 const IDLE: PlayoutDecision = Object.freeze({ kind: 'idle', buffering: false });
 const BUFFERING: PlayoutDecision = Object.freeze({ kind: 'idle', buffering: true });
@@ -98,24 +133,20 @@ export class JitterBuffer {
    * drift) becomes the new baseline instead of looking like jitter forever.
    */
   private minTransit = Infinity;
-  private readonly transits = new Float64Array(WINDOW);
-  private transitCount = 0;
-  private transitPos = 0;
+  private readonly transits = new Ring(WINDOW);
   /** Frames concealed with nothing newer known: lost if a later packet shows up, else the spurt's tail. */
   private tailStart = -1;
   private emptyRun = 0;
   private shrinkDueMs = -1;
-  /** How long (tick - arrival) each packet played since the last disturbance or shrink waited, newest last. */
-  private readonly slacks: Float64Array;
-  private slackCount = 0;
-  private slackPos = 0;
-
-  private readonly delays = new Float64Array(WINDOW);
+  private lastShrinkMs = -Infinity;
+  /** How long (tick - arrival) each packet played since the last disturbance waited (less any drops since). */
+  private readonly slacks: Ring;
+  /** Delay variation samples, kept across spurts: a new spurt starts at the depth the last one learned. */
+  private readonly delays = new Ring(WINDOW);
   private readonly sorted = new Float64Array(WINDOW);
-  private delayCount = 0;
-  private delayPos = 0;
   private jitter = 0;
   private target: number;
+  private lastDelay = 0;
 
   private readonly c = { received: 0, late: 0, duplicate: 0, lost: 0, concealed: 0, fecRecovered: 0, inserted: 0, dropped: 0, spurts: 0 };
 
@@ -123,7 +154,7 @@ export class JitterBuffer {
     this.minDepth = opts.minDepthMs ?? 40;
     this.maxDepth = Math.max(this.minDepth, opts.maxDepthMs ?? 300);
     this.endTicks = opts.endTicks ?? 3;
-    this.slacks = new Float64Array(Math.max(1, Math.round((opts.shrinkCalmMs ?? 3000) / FRAME_MS)));
+    this.slacks = new Ring(Math.max(1, Math.round((opts.shrinkCalmMs ?? 3000) / FRAME_MS)));
     this.quietBytes = opts.quietBytes ?? 20;
     this.target = this.minDepth;
   }
@@ -133,6 +164,7 @@ export class JitterBuffer {
    * its memory. Push a tick's arrivals before calling next() for that tick.
    */
   push(seq: number, payload: Uint8Array, arrivalMs: number): 'queued' | 'duplicate' | 'late' {
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError(`jitter buffer: frame index ${seq} is not a non-negative integer`);
     this.c.received++;
     const slot = seq % CAP;
     if (this.slotSeq[slot] === seq) {
@@ -183,13 +215,13 @@ export class JitterBuffer {
         skipped = this.take(seq);
         this.c.dropped++;
         this.shrinkDueMs = -1;
-        this.slackCount = 0;
+        this.lastShrinkMs = nowMs;
+        // Every packet of the spell would have waited a frame less: the record stays valid, shifted.
+        this.slacks.add(-FRAME_MS);
         this.nextSeq = seq + 1;
       }
       const s = this.nextSeq++;
-      this.slacks[this.slackPos] = nowMs - this.arrivals[s % CAP]!;
-      this.slackPos = (this.slackPos + 1) % this.slacks.length;
-      if (this.slackCount < this.slacks.length) this.slackCount++;
+      this.slacks.push(nowMs - this.arrivals[s % CAP]!);
       return { kind: 'packet', seq: s, payload: this.take(s), skipped };
     }
 
@@ -231,8 +263,6 @@ export class JitterBuffer {
     return this.state !== 'idle';
   }
 
-  private lastDelay = 0;
-
   private playoutDelay(nowMs: number): number {
     return (this.lastDelay = nowMs - (this.minTransit + (this.nextSeq - this.base) * FRAME_MS));
   }
@@ -247,18 +277,12 @@ export class JitterBuffer {
   }
 
   /**
-   * Drop one frame when every packet of a calm spell (shrinkCalmMs of play with no late packet, no insertion
-   * and no other drop) waited at least a frame longer than the target: all of them would still have been in
-   * time one frame later. Prefers a quiet frame.
+   * Drop one frame when every packet of a calm spell (the last shrinkCalmMs of play, with no late packet and
+   * no insertion) waited at least a frame longer than the target: all of them would still have been in time
+   * one frame later. Prefers a quiet frame; at most one drop per SHRINK_SPACING_MS.
    */
   private shouldShrink(nowMs: number, seq: number): boolean {
-    if (this.slackCount < this.slacks.length || !this.has(seq + 1)) {
-      this.shrinkDueMs = -1;
-      return false;
-    }
-    let min = Infinity;
-    for (let i = 0; i < this.slackCount; i++) if (this.slacks[i]! < min) min = this.slacks[i]!;
-    if (min - FRAME_MS < this.target) {
+    if (!this.slacks.full || nowMs - this.lastShrinkMs < SHRINK_SPACING_MS || !this.has(seq + 1) || this.slacks.min() - FRAME_MS < this.target) {
       this.shrinkDueMs = -1;
       return false;
     }
@@ -268,7 +292,7 @@ export class JitterBuffer {
 
   /** A late packet or an insertion: the network is not calm, so shrinking waits for a new calm spell. */
   private disturbed(): void {
-    this.slackCount = 0;
+    this.slacks.clear();
   }
 
   private late(seq: number, arrivalMs: number): 'late' {
@@ -306,12 +330,11 @@ export class JitterBuffer {
     this.nextSeq = seq;
     this.firstArrival = arrivalMs;
     this.minTransit = Infinity;
-    this.transitCount = 0;
-    this.transitPos = 0;
+    this.transits.clear();
     this.tailStart = -1;
     this.emptyRun = 0;
     this.shrinkDueMs = -1;
-    this.slackCount = 0;
+    this.slacks.clear();
     // A new spurt must not inherit the previous one's highest index as proof of loss.
     this.highestSeen = seq - 1;
     this.c.spurts++;
@@ -346,26 +369,17 @@ export class JitterBuffer {
   /** Delay variation: how much later than the recent fastest packet this one came, against 20 ms per frame. */
   private sampleDelay(seq: number, arrivalMs: number): void {
     const transit = arrivalMs - (seq - this.base) * FRAME_MS;
-    const leaving = this.transitCount === WINDOW ? this.transits[this.transitPos]! : Infinity;
-    this.transits[this.transitPos] = transit;
-    this.transitPos = (this.transitPos + 1) % WINDOW;
-    if (this.transitCount < WINDOW) this.transitCount++;
+    const leaving = this.transits.push(transit);
     if (transit <= this.minTransit) this.minTransit = transit;
-    else if (leaving === this.minTransit) {
-      let m = Infinity;
-      for (let i = 0; i < this.transitCount; i++) if (this.transits[i]! < m) m = this.transits[i]!;
-      this.minTransit = m;
-    }
+    else if (leaving === this.minTransit) this.minTransit = this.transits.min();
 
-    this.delays[this.delayPos] = transit - this.minTransit;
-    this.delayPos = (this.delayPos + 1) % WINDOW;
-    if (this.delayCount < WINDOW) this.delayCount++;
-    const n = this.delayCount;
+    this.delays.push(transit - this.minTransit);
+    const n = this.delays.count;
     // Once the window is full (all but the first 4 s ever) this sorts in place with no view allocated.
-    const s = n === WINDOW ? this.sorted : this.sorted.subarray(0, n);
-    s.set(n === WINDOW ? this.delays : this.delays.subarray(0, n));
-    s.sort();
-    this.jitter = s[Math.min(n - 1, Math.floor(PERCENTILE * n))]!;
+    const sorted = n === WINDOW ? this.sorted : this.sorted.subarray(0, n);
+    sorted.set(n === WINDOW ? this.delays.v : this.delays.v.subarray(0, n));
+    sorted.sort();
+    this.jitter = sorted[Math.min(n - 1, Math.floor(PERCENTILE * n))]!;
     const t = Math.ceil(this.jitter / FRAME_MS - 1e-9) * FRAME_MS;
     this.target = Math.min(this.maxDepth, Math.max(this.minDepth, t));
   }

@@ -22,89 +22,21 @@
 import { EventEmitter } from 'node:events';
 import { PluginError } from '../errors.js';
 import { FRAME_SAMPLES } from '../hooks.js';
-import type { Effect } from '../protocol.js';
-import { clockUs, GuestStatus, LoadState, type EffectsMessage } from './chain-protocol.js';
-import { ChainEntry, round1, WARMUP_CALLS, type ChainGuestStats } from './chain-entry.js';
+import { clockUs, GuestStatus, type EffectsMessage } from './chain-protocol.js';
+import { ChainEntry, round1, WARMUP_CALLS } from './chain-entry.js';
 import { prepareChain, type ChainGuest } from './chain-guests.js';
-import { ChainThread } from './chain-thread.js';
+import { ChainSupervisor, type Bound } from './chain-supervisor.js';
 import { Histogram } from './histogram.js';
+import type { AudioChainOptions, AudioChainStats, ChainFrameResult, ChainReport, ChainReportKind, FrameStatus } from './chain-types.js';
 
 export type { ChainGuest } from './chain-guests.js';
 export type { ChainGuestStats, GuestState } from './chain-entry.js';
+export type { AudioChainOptions, AudioChainStats, ChainFrameResult, ChainReport, ChainReportKind, FrameStatus } from './chain-types.js';
 
-export type ChainReportKind = 'overrun' | 'disabled' | 'fault' | 'killed' | 'restarted';
-/** `restarted`: pluginId is the guest whose kill, crash or re-enabling restarted the chain thread. */
-export interface ChainReport {
-  pluginId: string;
-  kind: ChainReportKind;
-  message: string;
-}
-
-export type FrameStatus = 'processed' | 'late' | 'busy' | 'unavailable';
-
-/** One object per chain, reused by every process() call: read it before the next one. */
-export interface ChainFrameResult {
-  /** The chain's output is in `out`; otherwise out = mic (bypassed). */
-  processed: boolean;
-  /** late: missed the deadline; busy: an earlier late frame still runs; unavailable: no chain thread (starting, restarting, closed). */
-  status: FrameStatus;
-  /** Hand-off to answer (µs), when processed. */
-  hopUs: number;
-  /** The guests' own time in this frame, summed (µs), when processed: hopUs - guestUs is the host's cost. */
-  guestUs: number;
-  /** Guests whose effect is missing from this frame. */
-  bypassedGuests: number;
-}
-
-export interface AudioChainOptions {
-  guests: ChainGuest[];
-  onReport?: (report: ChainReport) => void;
-  /** Logs, storage writes and actions the guests requested through host functions (after their call). */
-  onEffect?: (pluginId: string, effect: Effect) => void;
-  /** Extism reset() interval per guest, in calls (default 1000). */
-  resetEvery?: number;
-  /** Time a chain thread gets to instantiate its guests, start functions included (default 5000 ms). */
-  loadTimeoutMs?: number;
-}
-
-export interface AudioChainStats {
-  frames: number;
-  processed: number;
-  /** frames - processed: passed through unprocessed. */
-  bypassedFrames: number;
-  lateFrames: number;
-  busyFrames: number;
-  unavailableFrames: number;
-  /** Chain threads started after a kill, a crash or re-enabling a faulted guest. */
-  restarts: number;
-  /** Frames the chain threads served (one hop each). */
-  hops: number;
-  lastHopUs: number;
-  hopP50Us: number;
-  hopP99Us: number;
-  /** The chain thread's own time for the last frame (µs). */
-  lastChainUs: number;
-  guests: ChainGuestStats[];
-}
-
-interface Bound {
-  t: ChainThread;
-  members: ChainEntry[];
-  onEffects: (m: EffectsMessage) => void;
-  /** Why this thread was started, when it is a restart (reported on swap). */
-  cause: Cause | null;
-}
-
-interface Cause {
-  pluginId: string;
-  message: string;
-}
 
 export class AudioChain extends EventEmitter {
   private order: ChainEntry[] = [];
-  private serving: Bound | null = null;
-  private starting: Bound | null = null;
-  private launchGen = 0;
+  private readonly sup: ChainSupervisor;
   private pendingSeq = 0;
   private pendingSince = 0;
   private closing: Promise<void> | null = null;
@@ -113,8 +45,6 @@ export class AudioChain extends EventEmitter {
   private lateFrames = 0;
   private busyFrames = 0;
   private unavailableFrames = 0;
-  private restarts = 0;
-  private hopsBefore = 0;
   private lastHopUs = 0;
   private readonly hopHist = new Histogram();
   private readonly result: ChainFrameResult = { processed: false, status: 'unavailable', hopUs: 0, guestUs: 0, bypassedGuests: 0 };
@@ -123,13 +53,23 @@ export class AudioChain extends EventEmitter {
   private constructor(opts: AudioChainOptions) {
     super();
     this.opts = opts;
+    this.sup = new ChainSupervisor(
+      {
+        members: () => this.order.filter((e) => e.keepsInstance),
+        fault: (e, health, message) => this.fault(e, health, message),
+        report: (id, kind, message) => this.report(id, kind, message),
+        effects: (members, m) => this.effects(members, m),
+        servingChanged: () => (this.pendingSeq = 0),
+      },
+      { resetEvery: opts.resetEvery ?? 1000, loadTimeoutMs: opts.loadTimeoutMs ?? 5000 },
+    );
   }
 
   /** Checks every guest (throws PluginError), starts the chain thread and resolves once it is ready. */
   static async start(opts: AudioChainOptions): Promise<AudioChain> {
     const chain = new AudioChain(opts);
     chain.order = (await prepareChain(opts.guests)).map((p) => new ChainEntry(p));
-    await chain.launch(null);
+    await chain.sup.launch(null);
     return chain;
   }
 
@@ -139,8 +79,8 @@ export class AudioChain extends EventEmitter {
       throw new RangeError(`AudioChain.process: frames are ${FRAME_SAMPLES} samples (mic ${mic.length}, reference ${reference.length}, out ${out.length})`);
     }
     this.frames++;
-    if (this.starting?.t.ready) this.swapIn(this.starting);
-    const s = this.serving;
+    this.sup.swapIfReady();
+    const s = this.sup.serving;
     if (!s) return this.bypass(mic, out, 'unavailable');
     if (this.pendingSeq) {
       if (!s.t.answered(this.pendingSeq)) {
@@ -184,7 +124,7 @@ export class AudioChain extends EventEmitter {
       e.health = 'ok';
       e.message = null;
       e.started = false;
-      this.relaunch({ pluginId, message: `chain thread restarted to bring ${pluginId} back as a fresh instance` });
+      this.sup.relaunch({ pluginId, message: `chain thread restarted to bring ${pluginId} back as a fresh instance` });
       return;
     }
     if (on && e.health === 'overruns') {
@@ -192,7 +132,7 @@ export class AudioChain extends EventEmitter {
       e.message = null;
       e.clearWindow();
     }
-    this.pushEnabled(e);
+    this.sup.pushEnabled(e);
   }
 
   /**
@@ -214,7 +154,7 @@ export class AudioChain extends EventEmitter {
       e.started = false;
       return e;
     });
-    await this.launch(null);
+    await this.sup.launch(null);
   }
 
   stats(): AudioChainStats {
@@ -225,25 +165,19 @@ export class AudioChain extends EventEmitter {
       lateFrames: this.lateFrames,
       busyFrames: this.busyFrames,
       unavailableFrames: this.unavailableFrames,
-      restarts: this.restarts,
-      hops: this.hopsBefore + (this.serving?.t.hops ?? 0),
+      restarts: this.sup.restarts,
+      hops: this.sup.hops,
       lastHopUs: round1(this.lastHopUs),
       hopP50Us: round1(this.hopHist.quantile(0.5)),
       hopP99Us: round1(this.hopHist.quantile(0.99)),
-      lastChainUs: round1(this.serving?.t.frameUs ?? 0),
+      lastChainUs: round1(this.sup.serving?.t.frameUs ?? 0),
       guests: this.order.map((e) => e.describe()),
     };
   }
 
   /** Stops the chain thread(s). Idempotent; process() bypasses afterwards. */
   close(): Promise<void> {
-    if (!this.closing) {
-      this.launchGen++;
-      const threads = [this.serving?.t, this.starting?.t];
-      this.serving = null;
-      this.starting = null;
-      this.closing = Promise.all(threads.map((t) => t?.terminate())).then(() => undefined);
-    }
+    this.closing ??= this.sup.close();
     return this.closing;
   }
 
@@ -316,7 +250,7 @@ export class AudioChain extends EventEmitter {
     if (counted && inWindow >= overrunLimit && e.health === 'ok') {
       e.health = 'overruns';
       e.message = `${inWindow} of its last 100 calls took longer than callMs (${callMs} ms)`;
-      this.pushEnabled(e);
+      this.sup.pushEnabled(e);
       this.report(e.id, 'disabled', `${e.message}; disabled (setEnabled(true) resumes it)`);
     }
   }
@@ -329,9 +263,9 @@ export class AudioChain extends EventEmitter {
     if (e) {
       const ranMs = ((clockUs() - s.t.currentSinceUs) | 0) / 1000;
       if (ranMs >= e.prepared.limits.killMs) {
-        this.drop(s);
+        this.sup.drop(s);
         this.fault(e, 'killed', `${e.prepared.init.hook} was still running after killMs (${e.prepared.limits.killMs} ms); the chain thread was terminated`);
-        this.relaunch({ pluginId: e.id, message: `chain thread restarted without ${e.id}` });
+        this.sup.relaunch({ pluginId: e.id, message: `chain thread restarted without ${e.id}` });
       }
       return;
     }
@@ -342,97 +276,21 @@ export class AudioChain extends EventEmitter {
   /** The serving thread died or hung outside any guest: blame the guest it was in, if any, and restart. */
   private lost(s: Bound, reason: string): void {
     const e = s.members[s.t.current];
-    this.drop(s);
+    this.sup.drop(s);
     if (e) this.fault(e, 'faulted', `the chain thread died while running it: ${reason}`);
-    this.relaunch({ pluginId: e?.id ?? s.members[0]?.id ?? '', message: `chain thread restarted after: ${reason}` });
+    this.sup.relaunch({ pluginId: e?.id ?? s.members[0]?.id ?? '', message: `chain thread restarted after: ${reason}` });
   }
 
-  private drop(s: Bound): void {
-    if (this.serving !== s) return;
-    this.hopsBefore += s.t.hops;
-    this.serving = null;
-    this.pendingSeq = 0;
-    void s.t.terminate();
-  }
-
-  // ---- guests, threads, reports --------------------------------------------------
+  // ---- guests and reports --------------------------------------------------
 
   private fault(e: ChainEntry, health: 'faulted' | 'killed', message: string): void {
     if (!e.keepsInstance) return;
     e.health = health;
     e.faults++;
     e.message = message;
-    this.pushEnabled(e);
+    this.sup.pushEnabled(e);
     this.report(e.id, health === 'killed' ? 'killed' : 'fault', message);
     this.report(e.id, 'disabled', `out of the capture chain (${health}); setEnabled(true) restarts it fresh`);
-  }
-
-  private pushEnabled(e: ChainEntry): void {
-    for (const b of [this.serving, this.starting]) {
-      const i = b ? b.members.indexOf(e) : -1;
-      if (i >= 0) b!.t.setEnabled(i, e.expected);
-    }
-  }
-
-  /**
-   * Starts a chain thread with every guest that keeps its instance and swaps
-   * it in when ready. A guest that makes instantiation hang or crash is
-   * faulted and the launch retried without it. A newer launch supersedes.
-   */
-  private async launch(cause: Cause | null): Promise<void> {
-    const gen = ++this.launchGen;
-    if (this.starting) void this.starting.t.terminate();
-    this.starting = null;
-    for (let attempt = 0; ; attempt++) {
-      if (this.closing || gen !== this.launchGen) return;
-      const members = this.order.filter((e) => e.keepsInstance);
-      const heapMiB = 64 + members.reduce((n, e) => n + e.prepared.limits.memoryMiB, 0);
-      const t = new ChainThread(
-        members.map((e) => e.prepared.init),
-        members.map((e) => e.expected),
-        { resetEvery: this.opts.resetEvery ?? 1000, heapMiB },
-      );
-      const bound: Bound = { t, members, onEffects: (m) => this.effects(members, m), cause };
-      this.starting = bound;
-      const r = await t.whenReady(this.opts.loadTimeoutMs ?? 5000);
-      if (this.serving === bound) return; // process() swapped it in already
-      if (this.closing || gen !== this.launchGen || this.starting !== bound) {
-        void t.terminate();
-        return;
-      }
-      if (r.ok) return this.swapIn(bound);
-      this.starting = null;
-      void t.terminate();
-      const culprit = members[r.culprit];
-      if (!culprit || attempt > members.length) {
-        throw new PluginError('LOAD_FAILED', `the audio chain thread could not start: ${r.message}`);
-      }
-      this.fault(culprit, 'faulted', `failed to load: ${r.message}`);
-    }
-  }
-
-  /** launch() in the background (from the frame path): a failure is reported, never thrown. */
-  private relaunch(cause: Cause): void {
-    this.launch(cause).catch((err: Error) => this.report(cause.pluginId, 'fault', err.message));
-  }
-
-  private swapIn(b: Bound): void {
-    if (this.serving === b) return;
-    if (this.serving) this.drop(this.serving);
-    this.serving = b;
-    this.starting = null;
-    this.pendingSeq = 0;
-    for (let i = 0; i < b.members.length; i++) {
-      const e = b.members[i]!;
-      e.sinceStart = 0;
-      e.started = true;
-      if (b.t.loadState(i) === LoadState.Failed) this.fault(e, 'faulted', b.t.message(i));
-    }
-    const cause = b.cause;
-    if (cause) {
-      this.restarts++;
-      this.report(cause.pluginId, 'restarted', `${cause.message} (running: ${b.members.filter((e) => e.expected).map((e) => e.id).join(', ') || 'none'})`);
-    }
   }
 
   private effects(members: ChainEntry[], m: EffectsMessage): void {
