@@ -10,6 +10,7 @@ import { PluginError } from '../plugins/errors.js';
 import { InstallError } from '../server/plugins/installed.js';
 import { err, out } from './output.js';
 import { readPassword } from './password-input.js';
+import { registerClientCommand } from './client-command.js';
 
 const program = new Command();
 program.name('hearth').description('Hearth: self-hosted voice chat').version(HEARTH_VERSION);
@@ -164,12 +165,30 @@ plugin
     await dev.pluginBuild(dir ?? '.');
   });
 
+plugin
+  .command('test <manifest>')
+  .description('run one audio plugin over a 48 kHz mono WAV file, frame by frame as the capture chain calls it, and print its per-frame cost (JSON)')
+  .requiredOption('-i, --input <wav>', 'the mic signal (48 kHz mono WAV)')
+  .requiredOption('-o, --output <wav>', 'where to write the processed signal')
+  .option('-r, --reference <wav>', "the far-end signal for an echo canceller, aligned sample for sample to --input")
+  .option('--config <json>', 'plugin config: a JSON object, or a JSON file (overlays its defaults)')
+  .option('--grant-requested', 'grant every capability the manifest asks for (default: audio.intercept and config.read)')
+  .option('--wasm <file>', 'the wasm file, if not next to the manifest')
+  .option('--deadline-ms <ms>', 'how long the chain may hold a frame (default 8, as the client)', (v) => Number(v))
+  .option('--warmup <frames>', 'silent frames run first and not counted (default 20)', (v) => Number(v))
+  .action(async (manifest: string, o: { input: string; output: string; reference?: string; config?: string; grantRequested?: boolean; wasm?: string; deadlineMs?: number; warmup?: number }) => {
+    const t = await import('./plugin-test.js');
+    await t.pluginTest(manifest, o);
+  });
+
 const channel = program.command('channel').description('inspect channels');
 channel
   .command('list')
   .description('print the channel tree')
   .addOption(dataOption())
   .action((o: { data: string }) => admin.channelList(o.data));
+
+registerClientCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof admin.CliError || e instanceof ConfigError || e instanceof PluginError || e instanceof InstallError || (e instanceof Error && e.name === 'PluginDevError')) {

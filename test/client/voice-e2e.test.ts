@@ -122,7 +122,7 @@ test('5 % loss, 30 ms jitter, reordering and duplication: loss accounted for, no
     const { segSnrDb: snr, correlation: corr } = blockAlignedQuality(ref, recorded, lag);
     const sp = stats.voice.speakers.find((s) => s.username === 'ann')!;
     process.stderr.write(
-      `voice-e2e impaired: relay ${JSON.stringify(relay.impaired)}, speaker ${JSON.stringify({ received: sp.received, lost: sp.lost, concealed: sp.concealed, fec: sp.fecRecovered, dup: sp.duplicate, late: sp.late, inserted: sp.inserted, dropped: sp.dropped, depth: sp.depthMs, maxDepth: sp.maxDepthMs, target: sp.targetMs })}, segSNR ${snr.toFixed(1)} dB, correlation ${corr.toFixed(4)}\n`,
+      `voice-e2e impaired: relay ${JSON.stringify(relay.impaired)}, speaker ${JSON.stringify({ received: sp.received, lost: sp.lost, concealed: sp.concealed, fec: sp.fecRecovered, dup: sp.duplicate, late: sp.late, inserted: sp.inserted, dropped: sp.dropped, depth: sp.depthMs, maxDepth: sp.maxDepthMs, target: sp.targetMs })}, segSNR ${snr.toFixed(1)} dB, correlation ${corr.toFixed(4)}, B clock ${JSON.stringify(stats.audio.clock)}\n`,
     );
     assert.ok(relay.impaired.dropped > 10, 'the relay dropped packets');
     // Every lost packet was either recovered from FEC or concealed, and they add up to what was dropped

@@ -6,7 +6,10 @@ import dgram from 'node:dgram';
 export interface Impairment {
   /** Probability that a voice datagram is dropped. */
   loss: number;
-  /** Each voice datagram is delayed by a uniform random 0..jitterMs (which also reorders them). */
+  /**
+   * Jitter: each voice datagram is delayed by a uniform random 0..2×jitterMs, i.e. ±jitterMs
+   * around a mean delay of jitterMs (which also reorders them).
+   */
   jitterMs: number;
   /** Probability that a voice datagram is delivered twice. */
   duplicate: number;
@@ -54,7 +57,7 @@ export class UdpRelay {
     const copies = this.random() < imp.duplicate ? 2 : 1;
     if (copies === 2) this.impaired.duplicated++;
     for (let c = 0; c < copies; c++) {
-      const delay = imp.jitterMs > 0 ? this.random() * imp.jitterMs : 0;
+      const delay = imp.jitterMs > 0 ? this.random() * 2 * imp.jitterMs : 0;
       if (delay < 0.5) this.front.send(back, port, address);
       else {
         this.impaired.delayed++;

@@ -123,7 +123,7 @@ function report(): EngineReport {
   const chainStats = capturePipe.chain?.stats() ?? null;
   return {
     at: Date.now(),
-    clock: { ...clock.stats, underruns: clock.stats.catchUpFrames + (playback?.stats().underruns ?? 0) },
+    clock: { ...clock.stats, underruns: clock.stats.catchUpFrames + clock.stats.skippedFrames + (playback?.stats().underruns ?? 0) },
     input: { ...lastInput, transmitting: capturePipe.transmitting, device: describeDevice(capture, captureSpec, lastOpenErrors.capture) },
     output: { levelDb: playbackPipe.levelDb, device: describeDevice(playback, playbackSpec, lastOpenErrors.playback) },
     speakers: [...playbackPipe.speakers].map(([token, sp]) => {

@@ -5,19 +5,25 @@
 // buffer meanwhile, which is fine: it is read right after the tick's work).
 //
 // A tick that starts more than LATE_MS after its due time is "late"; if the
-// thread was held up for whole frames, the missed ticks are run back to back
-// (catch-up) so the devices stay sample-continuous, and counted.
+// thread was held up for a frame or two, the missed ticks are run back to back
+// (catch-up) so the devices stay sample-continuous, and counted. Held up
+// longer than MAX_CATCHUP frames, the clock skips the missed ticks instead:
+// running them in a burst would only play seconds of silence (nothing was
+// received meanwhile) and then leave every jitter buffer seconds behind.
 import { performance } from 'node:perf_hooks';
 import { FRAME_MS } from './format.js';
 
 const SPIN_MS = 2;
 export const LATE_MS = 10;
+export const MAX_CATCHUP = 3;
 
 export interface ClockStats {
   ticks: number;
   lateFrames: number;
   catchUpFrames: number;
   maxLateMs: number;
+  /** Ticks skipped after the thread was held up for more than MAX_CATCHUP frames. */
+  skippedFrames: number;
 }
 
 export class FrameClock {
@@ -26,7 +32,7 @@ export class FrameClock {
   private startAt = 0;
   private n = 0;
   private running = false;
-  readonly stats: ClockStats = { ticks: 0, lateFrames: 0, catchUpFrames: 0, maxLateMs: 0 };
+  readonly stats: ClockStats = { ticks: 0, lateFrames: 0, catchUpFrames: 0, maxLateMs: 0, skippedFrames: 0 };
 
   /** `tick(index, dueMs)`: dueMs is the tick's nominal time on this thread's performance clock. */
   constructor(private readonly tick: (index: number, dueMs: number) => void) {}
@@ -79,6 +85,12 @@ export class FrameClock {
     let due = this.dueAt(this.n);
     let left = due - performance.now();
     if (left > 0) Atomics.wait(this.sleeper, 0, 0, left);
+    const behind = Math.floor((performance.now() - this.dueAt(this.n)) / FRAME_MS);
+    if (behind > MAX_CATCHUP) {
+      this.n += behind;
+      this.stats.skippedFrames += behind;
+      this.stats.lateFrames++;
+    }
     let first = true;
     // Run every tick that is due (normally exactly one).
     while (this.running && performance.now() >= (due = this.dueAt(this.n))) {

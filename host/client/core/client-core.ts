@@ -83,6 +83,7 @@ export class ClientCore {
       errors: [],
       requests: {},
       listenerLossPercent: 0,
+      tokenNames: new Map(),
     };
     engine.on('report', (r: EngineReport) => {
       this.view.engine = r;

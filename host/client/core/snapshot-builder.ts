@@ -17,13 +17,15 @@ export interface CoreView {
   errors: ClientError[];
   requests: ClientSnapshot['requests'];
   listenerLossPercent: number;
+  /** Every voice token seen with its user: a speaker who left is still named in the stats. */
+  tokenNames: Map<number, { sessionId: number; username: string }>;
 }
 
 export function buildSnapshot(v: CoreView): ClientSnapshot {
   const r = v.engine;
   const state = v.control?.state;
   const self = state?.self ?? null;
-  const byToken = new Map<number, { sessionId: number; username: string }>();
+  const byToken = v.tokenNames;
   for (const u of state?.users.values() ?? []) if (u.voiceToken !== undefined) byToken.set(u.voiceToken, { sessionId: u.sessionId, username: u.username });
   const speakers: SpeakerSnapshot[] = (r?.speakers ?? []).map((s) => ({ ...s, sessionId: byToken.get(s.token)?.sessionId ?? null, username: byToken.get(s.token)?.username ?? null }));
   const speakingIds = new Set<number>();

@@ -112,10 +112,12 @@ export async function runHeadless(o: HeadlessOptions, ctx: { logger: Logger; con
   }
   const capture: CaptureSpec = o.play ? { kind: 'wav', path: o.play } : { kind: 'none' };
   const playback: PlaybackSpec = o.record ? { kind: 'wav', path: o.record } : { kind: 'none' };
+  // The played file starts only once we are in the channel, so nothing of it
+  // is spoken into a connection that is not there yet.
   const core = await ClientCore.start({
     logger: ctx.logger,
     knownHostsFile: join(ctx.configDir, 'known_hosts.json'),
-    capture,
+    capture: { kind: 'none' },
     playback,
     chain,
     settings: { gate: { mode: o.mode ?? (o.play ? 'continuous' : 'vad'), thresholdDb: o.vadThresholdDb ?? -45, hangoverMs: 300 } },
@@ -143,6 +145,12 @@ export async function runHeadless(o: HeadlessOptions, ctx: { logger: Logger; con
       }, 5000).catch(() => core.state.get());
       const me = joined.users.find((u) => u.sessionId === joined.self?.sessionId);
       if (!joined.channels.some((c) => c.id === me?.channelId && c.name === o.channel)) throw new HeadlessError(`channel "${o.channel}" does not exist or cannot be joined`, 1);
+    }
+    if (capture.kind !== 'none') {
+      core.push({ type: 'devices.select', capture });
+      await core.state.until((x) => x.audio.input !== null && x.audio.input.kind === capture.kind, 5000).catch(() => undefined);
+      const dev = core.state.get().audio.input;
+      if (dev?.error) throw new HeadlessError(`--play ${o.play}: ${dev.error.message}`, 2);
     }
     // Run for --seconds, or until the played file has ended (plus a moment for the tail to arrive).
     const until = o.seconds !== undefined ? Date.now() + o.seconds * 1000 : Infinity;

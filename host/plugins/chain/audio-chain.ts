@@ -46,6 +46,7 @@ export class AudioChain extends EventEmitter {
   private busyFrames = 0;
   private unavailableFrames = 0;
   private lastHopUs = 0;
+  private hopsAtReset = 0;
   private readonly hopHist = new Histogram();
   private readonly result: ChainFrameResult = { processed: false, status: 'unavailable', hopUs: 0, guestUs: 0, bypassedGuests: 0 };
   private readonly opts: AudioChainOptions;
@@ -166,13 +167,22 @@ export class AudioChain extends EventEmitter {
       busyFrames: this.busyFrames,
       unavailableFrames: this.unavailableFrames,
       restarts: this.sup.restarts,
-      hops: this.sup.hops,
+      hops: this.sup.hops - this.hopsAtReset,
       lastHopUs: round1(this.lastHopUs),
       hopP50Us: round1(this.hopHist.quantile(0.5)),
       hopP99Us: round1(this.hopHist.quantile(0.99)),
       lastChainUs: round1(this.sup.serving?.t.frameUs ?? 0),
       guests: this.order.map((e) => e.describe()),
     };
+  }
+
+  /** Starts the counters and latency figures of stats() afresh (states and overrun windows are kept). */
+  resetStats(): void {
+    this.frames = this.processedFrames = this.lateFrames = this.busyFrames = this.unavailableFrames = 0;
+    this.lastHopUs = 0;
+    this.hopsAtReset = this.sup.hops;
+    this.hopHist.reset();
+    for (const e of this.order) e.resetCounters();
   }
 
   /** Stops the chain thread(s). Idempotent; process() bypasses afterwards. */

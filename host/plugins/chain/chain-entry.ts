@@ -103,6 +103,13 @@ export class ChainEntry {
     return this.windowSum;
   }
 
+  /** Zeroes the counters and the histogram (not the health, nor the overrun window). */
+  resetCounters(): void {
+    this.calls = this.ok = this.overruns = this.bypassed = this.faults = 0;
+    this.lastUs = 0;
+    this.hist.reset();
+  }
+
   clearWindow(): void {
     this.window.fill(0);
     this.windowSum = 0;
