@@ -8,6 +8,8 @@ export class Latest<T> {
   private waiters: ((v: T) => void)[] = [];
   private readonly listeners = new Set<(v: T, version: number) => void>();
   private notifyScheduled = false;
+  /** until() conditions, checked against every value set (none is skipped for them). */
+  private readonly predicates = new Set<(v: T) => void>();
 
   constructor(initial: T) {
     this.current = initial;
@@ -27,6 +29,7 @@ export class Latest<T> {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w(value);
+    for (const p of [...this.predicates]) p(value);
     // Listeners are told once per turn of the event loop at most: ten sets in
     // one turn cost one notification carrying the newest value.
     if (this.listeners.size && !this.notifyScheduled) {
@@ -50,18 +53,21 @@ export class Latest<T> {
     return () => this.listeners.delete(listener);
   }
 
-  /** Resolves with the first value that satisfies `pred` (checked on every change). */
-  async until(pred: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let seen = -1;
-    for (;;) {
-      const v = await Promise.race([
-        this.changed(seen),
-        new Promise<null>((resolve) => setTimeout(() => resolve(null), Math.max(0, deadline - Date.now())).unref()),
-      ]);
-      if (v === null) throw new Error(`state did not reach the expected condition within ${timeoutMs} ms`);
-      seen = this.versionNo;
-      if (pred(v)) return v;
-    }
+  /** Resolves with the first value that satisfies `pred` (checked on every change); rejects after timeoutMs. */
+  until(pred: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+    if (pred(this.current)) return Promise.resolve(this.current);
+    return new Promise((resolve, reject) => {
+      const check = (v: T): void => {
+        if (!pred(v)) return;
+        clearTimeout(timer);
+        this.predicates.delete(check);
+        resolve(v);
+      };
+      const timer = setTimeout(() => {
+        this.predicates.delete(check);
+        reject(new Error(`state did not reach the expected condition within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.predicates.add(check);
+    });
   }
 }

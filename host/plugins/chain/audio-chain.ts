@@ -243,11 +243,19 @@ export class AudioChain extends EventEmitter {
         missing++;
       }
       if (status === GuestStatus.Overrun) this.overrun(e, us);
-      else this.fault(e, 'faulted', `${e.prepared.init.hook} ${status === GuestStatus.BadOutput ? 'gave a bad answer' : status === GuestStatus.Trap ? 'trapped' : 'returned an error'}: ${s.t.message(i)}`);
+      else this.fault(e, 'faulted', this.faultText(e, status, s.t.message(i)));
     }
     s.t.drainEffects(s.onEffects);
     if (!late) this.result.guestUs = guestUs;
     return missing;
+  }
+
+  private faultText(e: ChainEntry, status: GuestStatus, message: string): string {
+    const hook = e.prepared.init.hook;
+    if (status === GuestStatus.BadOutput) return `${hook} gave a bad answer: ${message}`;
+    if (status === GuestStatus.GuestError) return `${hook} returned an error: ${message}`;
+    // The engine does not say why a trap happened; the memory in use tells a memory-cap trap apart.
+    return `${hook} trapped (memory ${e.memoryKiB} of ${e.prepared.limits.memoryMiB * 1024} KiB): ${message}`;
   }
 
   private overrun(e: ChainEntry, us: number): void {
