@@ -25,7 +25,7 @@ import { once } from 'node:events';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ControlClient } from '../host/client/control-client.js';
+import { ControlClient } from '../host/client/control/control-client.js';
 import { deriveVoiceKeys, HEADER_BYTES, MAX_PAYLOAD_BYTES, TAG_BYTES, VoiceCipher, type VoiceBackend } from '../host/voice/packet.js';
 import { BENCH_PASSWORD, benchUser, RAW_REGISTER_BYTES, type ParentMessage, type ReadyMessage, type SnapshotMessage } from './voice-forward-protocol.js';
 

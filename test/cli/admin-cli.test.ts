@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ControlClient } from '../../host/client/control-client.js';
+import { ControlClient } from '../../host/client/control/control-client.js';
 import { expectError, sleep, tempDir } from '../helpers/server.js';
 
 // Compiled, this file is dist/test/cli/admin-cli.test.js; the CLI is dist/host/cli/main.js.

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadServerConfig, type ServerConfigInput } from '../../host/config/server-config.js';
 import { HearthServer } from '../../host/server/server.js';
-import { ControlClient, ServerError } from '../../host/client/control-client.js';
+import { ControlClient, ServerError } from '../../host/client/control/control-client.js';
 import { hashPassword } from '../../host/server/password.js';
 import type { Role } from '../../host/server/roles.js';
 

@@ -75,6 +75,22 @@ test('a hung guest: bypassed frames, killed after killMs, chain restarted withou
   }
 });
 
+test('a guest that hangs while no more frames come is still killed (idle watchdog)', async () => {
+  const log = reportLog();
+  const chain = await AudioChain.start({ guests: [testGuest('hang', { limits: { callMs: 10, killMs: 200 } })], onReport: log.onReport });
+  try {
+    const out = new Float32Array(FRAME);
+    chain.process(frame(1), silence, out, 100);
+    assert.is(chain.process(frame(1, -5000), silence, out, 5).status, 'late');
+    const t0 = performance.now();
+    while (!log.of('hang', 'killed').length && performance.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 20));
+    assert.is(log.of('hang', 'killed').length, 1, 'killed without any further frame');
+    assert.ok(performance.now() - t0 < 1000, `within killMs + the watchdog period (${Math.round(performance.now() - t0)} ms)`);
+  } finally {
+    await chain.close();
+  }
+});
+
 test('a start function that never returns is blamed on its guest; the chain starts without it', async () => {
   const log = reportLog();
   const t0 = performance.now();

@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ControlClient } from '../../host/client/control-client.js';
+import type { ControlClient } from '../../host/client/control/control-client.js';
 import { encodeFrame, encodeJsonFrame, FrameKind } from '../../host/protocol/framing.js';
 import type { ServerMessage } from '../../host/protocol/server-messages.js';
 import { connect as harnessConnect, createUser, eventually, expectError, loginAs, PASSWORD, startServer, type TestServer } from '../helpers/server.js';

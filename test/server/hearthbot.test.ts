@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ControlClient } from '../../host/client/control-client.js';
+import type { ControlClient } from '../../host/client/control/control-client.js';
 import type { ChatMessageView, ServerMessage } from '../../host/protocol/server-messages.js';
 import { installPlugin, readPluginSource } from '../../host/server/plugins/installed.js';
 import { connect, createUser, loginAs, PASSWORD, startServer, tempDir } from '../helpers/server.js';

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ControlClient } from '../../host/client/control-client.js';
+import type { ControlClient } from '../../host/client/control/control-client.js';
 import type { BanView } from '../../host/protocol/server-messages.js';
 import { connect, eventually, expectError, loginAs, PASSWORD, sleep, startServer, type TestServer } from '../helpers/server.js';
 

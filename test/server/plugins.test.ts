@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ControlClient } from '../../host/client/control-client.js';
+import type { ControlClient } from '../../host/client/control/control-client.js';
 import type { ChatMessageView, ServerMessage } from '../../host/protocol/server-messages.js';
 import { installPlugin, readPluginSource } from '../../host/server/plugins/installed.js';
 import { sha256Hex } from '../../host/plugins/manifest.js';

@@ -1,8 +1,8 @@
 // voice.sealWorkers: fan-outs sealed by a worker thread, sent by the lane's socket.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ControlClient } from '../../host/client/control-client.js';
-import { VoiceTransport, type ReceivedVoice } from '../../host/client/voice-transport.js';
+import type { ControlClient } from '../../host/client/control/control-client.js';
+import { VoiceTransport, type ReceivedVoice } from '../../host/client/audio/voice-transport.js';
 import type { ChannelView, WelcomeResult } from '../../host/protocol/server-messages.js';
 import { deriveVoiceKeys, VoiceCipher } from '../../host/voice/packet.js';
 import { connect, createUser, eventually, PASSWORD, sleep, startServer, type TestServer } from '../helpers/server.js';

@@ -2,7 +2,7 @@
 // voice.feedback (server → speaker), over a real server (docs/PROTOCOL.md 12.5).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ControlClient } from '../../host/client/control-client.js';
+import type { ControlClient } from '../../host/client/control/control-client.js';
 import type { ChannelView, ServerMessage, WelcomeResult } from '../../host/protocol/server-messages.js';
 import { aggregateReports } from '../../host/server/voice/voice-session.js';
 import { connect, createUser, eventually, expectError, PASSWORD, sleep, startServer, type TestServer } from '../helpers/server.js';

@@ -2,8 +2,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import dgram from 'node:dgram';
-import { VoiceTransport, type ReceivedVoice } from '../../host/client/voice-transport.js';
-import type { ControlClient } from '../../host/client/control-client.js';
+import { VoiceTransport, type ReceivedVoice } from '../../host/client/audio/voice-transport.js';
+import type { ControlClient } from '../../host/client/control/control-client.js';
 import type { WelcomeResult } from '../../host/protocol/server-messages.js';
 import { connect, createUser, eventually, PASSWORD, sleep, startServer, type TestServer } from '../helpers/server.js';
 import { UdpRelay } from '../helpers/udp-relay.js';

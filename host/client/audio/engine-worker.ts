@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { AudioChain } from '../../plugins/chain/audio-chain.js';
-import { VoiceTransport, type ReceivedVoice, type VoiceTcpLane } from '../voice-transport.js';
+import { VoiceTransport, type ReceivedVoice, type VoiceTcpLane } from './voice-transport.js';
 import { CapturePipeline } from './capture-pipeline.js';
 import { CpuMeter } from './cpu-meter.js';
 import { openCapture, openPlayback } from './devices/index.js';

@@ -11,8 +11,8 @@
 // Senders never wait for the network: push() returns at once. Readers only
 // ever see the newest snapshot (watch semantics).
 import type { Logger } from 'pino';
-import { ControlClient, ServerError } from '../control-client.js';
-import { FingerprintMismatchError, KnownHosts } from '../known-hosts.js';
+import { ControlClient, ServerError } from '../control/control-client.js';
+import { FingerprintMismatchError, KnownHosts } from '../control/known-hosts.js';
 import { AudioEngine } from '../audio/engine.js';
 import type { CaptureSpec, ChainGuestSpec, EngineReport, EngineSettings, PlaybackSpec } from '../audio/engine-protocol.js';
 import type { ServerMessage, WelcomeResult } from '../../protocol/server-messages.js';

@@ -2,7 +2,7 @@
 // mirror of the server state, the audio engine's newest report and the local
 // settings. A pure function of its input, so it is easy to test.
 import type { ChatMessageView } from '../../protocol/server-messages.js';
-import type { ControlClient } from '../control-client.js';
+import type { ControlClient } from '../control/control-client.js';
 import type { EngineReport, EngineSettings } from '../audio/engine-protocol.js';
 import type { ClientError, ClientSnapshot, SpeakerSnapshot, UserSnapshot } from './snapshot.js';
 

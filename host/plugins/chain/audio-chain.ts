@@ -33,7 +33,6 @@ export type { ChainGuest } from './chain-guests.js';
 export type { ChainGuestStats, GuestState } from './chain-entry.js';
 export type { AudioChainOptions, AudioChainStats, ChainFrameResult, ChainReport, ChainReportKind, FrameStatus } from './chain-types.js';
 
-
 export class AudioChain extends EventEmitter {
   private order: ChainEntry[] = [];
   private readonly sup: ChainSupervisor;
@@ -50,6 +49,7 @@ export class AudioChain extends EventEmitter {
   private readonly hopHist = new Histogram();
   private readonly result: ChainFrameResult = { processed: false, status: 'unavailable', hopUs: 0, guestUs: 0, bypassedGuests: 0 };
   private readonly opts: AudioChainOptions;
+  private readonly idleWatch: NodeJS.Timeout;
 
   private constructor(opts: AudioChainOptions) {
     super();
@@ -64,13 +64,26 @@ export class AudioChain extends EventEmitter {
       },
       { resetEvery: opts.resetEvery ?? 1000, loadTimeoutMs: opts.loadTimeoutMs ?? 5000 },
     );
+    // The watchdog runs in process(); this slow timer covers an engine that
+    // stopped sending frames while a guest hangs (the thread would spin a core).
+    this.idleWatch = setInterval(() => {
+      const s = this.sup.serving;
+      if (s && this.pendingSeq && !s.t.answered(this.pendingSeq)) this.watchdog(s);
+    }, 250);
+    this.idleWatch.unref();
   }
 
   /** Checks every guest (throws PluginError), starts the chain thread and resolves once it is ready. */
   static async start(opts: AudioChainOptions): Promise<AudioChain> {
+    const prepared = await prepareChain(opts.guests);
     const chain = new AudioChain(opts);
-    chain.order = (await prepareChain(opts.guests)).map((p) => new ChainEntry(p));
-    await chain.sup.launch(null);
+    chain.order = prepared.map((p) => new ChainEntry(p));
+    try {
+      await chain.sup.launch(null);
+    } catch (err) {
+      await chain.close();
+      throw err;
+    }
     return chain;
   }
 
@@ -139,8 +152,8 @@ export class AudioChain extends EventEmitter {
   /**
    * Replaces the chain (add, remove, reorder, reconfigure guests) while audio
    * runs: the current chain keeps processing until the new thread is ready,
-   * then they swap. Rejects (PluginError) without touching the running chain
-   * when a guest is invalid.
+   * then they swap. Every guest given is switched on. Rejects (PluginError)
+   * without touching the running chain when a guest is invalid.
    */
   async replace(guests: ChainGuest[]): Promise<void> {
     const prepared = await prepareChain(guests);
@@ -148,11 +161,12 @@ export class AudioChain extends EventEmitter {
     const old = new Map(this.order.map((e) => [e.id, e]));
     this.order = prepared.map((p) => {
       const e = old.get(p.pluginId) ?? new ChainEntry(p);
+      // A guest of the running chain stays "running" (its old instance serves until the swap).
+      if (!e.keepsInstance) e.started = false;
       e.prepared = p;
       e.userOn = true;
       e.health = 'ok';
       e.message = null;
-      e.started = false;
       return e;
     });
     await this.sup.launch(null);
@@ -187,6 +201,7 @@ export class AudioChain extends EventEmitter {
 
   /** Stops the chain thread(s). Idempotent; process() bypasses afterwards. */
   close(): Promise<void> {
+    clearInterval(this.idleWatch);
     this.closing ??= this.sup.close();
     return this.closing;
   }

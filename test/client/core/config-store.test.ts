@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { clientPaths, type ClientPaths } from '../../../host/client/core/paths.js';
 import { ClientConfigError, ClientConfigStore, defaultSettings } from '../../../host/client/core/config-store.js';
 import { createClientLogger } from '../../../host/client/core/client-logger.js';
-import { FingerprintMismatchError, KnownHosts } from '../../../host/client/known-hosts.js';
+import { FingerprintMismatchError, KnownHosts } from '../../../host/client/control/known-hosts.js';
 
 const FP_A = '6C:C8:33:9B:F0:FA:CF:E0:82:24:0E:5A:A7:B1:67:0C:E8:91:74:FE:97:DC:A2:38:0F:CA:54:10:68:FE:00:BC';
 const FP_B = 'AA:C8:33:9B:F0:FA:CF:E0:82:24:0E:5A:A7:B1:67:0C:E8:91:74:FE:97:DC:A2:38:0F:CA:54:10:68:FE:00:BC';

@@ -5,9 +5,9 @@
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { deriveVoiceKeys, VoiceCipher, MAX_PAYLOAD_BYTES } from '../voice/packet.js';
-import { ReplayWindow } from '../voice/replay-window.js';
-import type { VoiceSetup } from '../protocol/server-messages.js';
+import { deriveVoiceKeys, VoiceCipher, MAX_PAYLOAD_BYTES } from '../../voice/packet.js';
+import { ReplayWindow } from '../../voice/replay-window.js';
+import type { VoiceSetup } from '../../protocol/server-messages.js';
 
 /**
  * What the voice lane needs of the TLS control lane for the fallback: send a

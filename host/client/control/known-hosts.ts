@@ -3,4 +3,4 @@
 // (core/config-store.ts: schema-checked on load, written atomically, never
 // overwritten when corrupt); this module keeps the import path that
 // ControlClient and older callers use.
-export { FingerprintMismatchError, KnownHosts, KnownHostsSchema, type KnownHostsFile } from './core/config-store.js';
+export { FingerprintMismatchError, KnownHosts, KnownHostsSchema, type KnownHostsFile } from '../core/config-store.js';

@@ -4,10 +4,10 @@
 import { EventEmitter } from 'node:events';
 import tls from 'node:tls';
 import { isIP } from 'node:net';
-import { encodeFrame, encodeJsonFrame, FrameDecoder, FrameKind } from '../protocol/framing.js';
-import type { ErrorCode } from '../protocol/errors.js';
-import type { ChannelView, ChatMessageView, SelfView, ServerMessage, UserView, VoiceFeedback, WelcomeResult } from '../protocol/server-messages.js';
-import { MAX_VOICE_REPORT_SPEAKERS } from '../protocol/client-messages.js';
+import { encodeFrame, encodeJsonFrame, FrameDecoder, FrameKind } from '../../protocol/framing.js';
+import type { ErrorCode } from '../../protocol/errors.js';
+import type { ChannelView, ChatMessageView, SelfView, ServerMessage, UserView, VoiceFeedback, WelcomeResult } from '../../protocol/server-messages.js';
+import { MAX_VOICE_REPORT_SPEAKERS } from '../../protocol/client-messages.js';
 import { FingerprintMismatchError, KnownHosts } from './known-hosts.js';
 
 export class ServerError extends Error {
