@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { ROLES } from '../server/roles.js';
+import { ROLES } from '../protocol/roles.js';
 
 const LogConfig = z
   .object({

@@ -1,7 +1,7 @@
 // The channel tree as stored. Tree rules (cycles, root, visibility) live in
 // server/channel-tree.ts; this file only reads and writes rows.
 import type { Db } from './database.js';
-import type { Role } from '../server/roles.js';
+import type { Role } from '../protocol/roles.js';
 import type { ChannelView } from '../protocol/server-messages.js';
 
 export const ROOT_CHANNEL_ID = 1;

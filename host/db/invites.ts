@@ -2,7 +2,7 @@
 // token is stored: a leaked database does not leak usable invites.
 import { createHash } from 'node:crypto';
 import type { Db } from './database.js';
-import type { Role } from '../server/roles.js';
+import type { Role } from '../protocol/roles.js';
 
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 

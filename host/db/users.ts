@@ -1,7 +1,7 @@
 // Accounts. The uniqueness key is NFKC + lower case, so look-alike spellings
 // that differ only in case or compatibility form cannot register twice.
 import type { Db } from './database.js';
-import type { Role } from '../server/roles.js';
+import type { Role } from '../protocol/roles.js';
 
 export interface UserRecord {
   id: number;

@@ -2,7 +2,7 @@
 // checked here before any handler sees it; a handler receives a typed value.
 // Objects are strict: an unknown field is an error, so typos surface at once.
 import { z } from 'zod';
-import { ROLES } from '../server/roles.js';
+import { ROLES } from './roles.js';
 
 const id = z.union([z.number().int().min(0).max(2 ** 32 - 1), z.string().min(1).max(64)]).optional();
 const channelId = z.number().int().positive();

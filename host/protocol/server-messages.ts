@@ -1,6 +1,6 @@
 // Shapes of what the server sends. These are types only: the server builds
 // them, the client library and tests read them.
-import type { Role } from '../server/roles.js';
+import type { Role } from './roles.js';
 import type { ErrorCode } from './errors.js';
 
 export interface ChannelView {

@@ -1,19 +1,9 @@
-// Global roles, in increasing order of power. The order is the whole model:
-// "at least moderator" means rank(role) >= rank('moderator').
-export const ROLES = ['guest', 'member', 'moderator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+// What each role may do on the server. The roles themselves (their order,
+// rank and checks) are shared with the protocol and the database:
+// host/protocol/roles.ts.
+import { atLeast, type Role } from '../protocol/roles.js';
 
-export function roleRank(role: Role): number {
-  return ROLES.indexOf(role);
-}
-
-export function atLeast(role: Role, required: Role): boolean {
-  return roleRank(role) >= roleRank(required);
-}
-
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
-}
+export { atLeast, isRole, roleRank, ROLES, type Role } from '../protocol/roles.js';
 
 /** Who may do what; one table so a reviewer sees the whole policy at once. */
 export const PERMISSIONS = {

@@ -8,7 +8,7 @@ import { loadServerConfig, type ServerConfigInput } from '../../host/config/serv
 import { HearthServer } from '../../host/server/server.js';
 import { ControlClient, ServerError } from '../../host/client/control/control-client.js';
 import { hashPassword } from '../../host/server/password.js';
-import type { Role } from '../../host/server/roles.js';
+import type { Role } from '../../host/protocol/roles.js';
 
 export const PASSWORD = 'correct horse battery';
 

@@ -6,6 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PluginError } from '../../host/plugins/errors.js';
+import type { Effect } from '../../host/plugins/protocol.js';
 import { audioSlotOf, parseManifest } from '../../host/plugins/manifest.js';
 import { AudioChain } from '../../host/plugins/chain/audio-chain.js';
 import { clock, FRAME, frame, gainGuest, reportLog, sameSamples, scaled, testGuest } from './chain-helpers.js';
@@ -271,6 +272,23 @@ test('a late chain passes the frame through unprocessed and drops the late resul
     assert.ok(s.busyFrames >= 1);
     assert.is(s.guests[0]!.calls, s.hops, 'the late call was counted when it finished');
     assert.is(s.guests[0]!.overruns, 0, 'late for the deadline, but within its own callMs');
+  } finally {
+    await chain.close();
+  }
+});
+
+test("guests' host-function effects reach onEffect; capabilities are checked in the chain thread", async () => {
+  const effects: { pluginId: string; effect: Effect }[] = [];
+  // Granted audio.intercept only: gain's config request is denied (and so keeps its default gain 1).
+  const chain = await AudioChain.start({ guests: [{ ...gainGuest('gn', 0.5, GENEROUS), grants: ['audio.intercept'] }], onEffect: (pluginId, effect) => void effects.push({ pluginId, effect }) });
+  try {
+    const out = new Float32Array(FRAME);
+    chain.process(frame(1), silence, out, 1000);
+    assert.ok(sameSamples(out, frame(1)), 'no config: gain 1');
+    chain.process(frame(2), silence, out, 1000); // the effects are drained with the frame after a call too
+    const denied = effects.find((e) => e.effect.kind === 'log' && /hearth_config_get without the "config.read" capability/.test(e.effect.msg));
+    assert.ok(denied, JSON.stringify(effects));
+    assert.is(denied.pluginId, 'gn');
   } finally {
     await chain.close();
   }
