@@ -47,6 +47,8 @@ export type ToEngine =
   | { type: 'devices'; capture: CaptureSpec; playback: PlaybackSpec; extraEchoDelaySamples?: number }
   | { type: 'devices.reopen' }
   | { type: 'chain'; guests: ChainGuestSpec[] }
+  /** Turns one guest of the running chain on or off, live (no restart). */
+  | { type: 'chain.enable'; pluginId: string; on: boolean }
   | { type: 'voice.start'; setup: VoiceSetup; udpHost: string; udpPort?: number; fallbackAfterMs?: number; silentAfterMs?: number }
   | { type: 'voice.stop' }
   | { type: 'tcp.voice'; body: Uint8Array }

@@ -198,6 +198,9 @@ async function handle(m: ToEngine): Promise<void> {
     case 'chain':
       await setChain(m.guests);
       break;
+    case 'chain.enable':
+      capturePipe.chain?.setEnabled(m.pluginId, m.on);
+      break;
     case 'voice.start': {
       transport?.close();
       transport = new VoiceTransport(lane, m.setup, {

@@ -111,6 +111,10 @@ export class AudioEngine extends EventEmitter {
     this.send({ type: 'chain', guests });
   }
 
+  enableGuest(pluginId: string, on: boolean): void {
+    this.send({ type: 'chain.enable', pluginId, on });
+  }
+
   /** Starts the voice lane in the audio thread; `lane` carries the TLS fallback. */
   startVoice(opts: VoiceStartOptions, lane: TcpVoiceLane): void {
     this.lane = lane;

@@ -58,6 +58,8 @@ export class ClientCore {
   private retryTimer: NodeJS.Timeout | null = null;
   private voiceReportTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Audio guests the chain thread has loaded (enabled ones at start, and any added since). */
+  private readonly loadedGuests = new Set<string>();
   private readonly consumer: Promise<void>;
 
   private constructor(readonly engine: AudioEngine, private readonly opts: ClientCoreOptions) {
@@ -101,6 +103,7 @@ export class ClientCore {
     const core = new ClientCore(engine, opts);
     engine.devices(opts.capture ?? { kind: 'none' }, opts.playback ?? { kind: 'none' }, opts.extraEchoDelaySamples ?? 0);
     if (opts.chain?.length) engine.chain(opts.chain);
+    for (const g of opts.chain ?? []) if (g.enabled) core.loadedGuests.add(g.manifest.id);
     core.pushSettings();
     return core;
   }
@@ -189,9 +192,16 @@ export class ClientCore {
         const chain = this.opts.chain ?? [];
         const g = chain.find((c) => c.manifest.id === a.pluginId);
         if (g) {
+          // A guest loaded in the running chain is switched live; one that was
+          // off at start is not in the chain thread yet, so the chain is rebuilt.
+          const wasLoaded = g.enabled || this.loadedGuests.has(g.manifest.id);
           g.enabled = a.on;
-          this.engine.chain(chain);
-        }
+          if (wasLoaded) this.engine.enableGuest(g.manifest.id, a.on);
+          else if (a.on) {
+            this.loadedGuests.add(g.manifest.id);
+            this.engine.chain(chain);
+          }
+        } else this.addError('NOT_FOUND', `no audio plugin ${a.pluginId} is configured`);
         break;
       }
       case 'request': {
