@@ -12,8 +12,10 @@ import { connectCore, startCore } from '../helpers/client.js';
 import { blockAlignedQuality, db, findLag, longestSilentRun, rms, stereoToMono } from '../helpers/audio-analysis.js';
 import { UdpRelay } from '../helpers/udp-relay.js';
 import { repoRoot } from '../plugins/helpers.js';
-import type { ClientCore } from '../../host/client/core/client-core.js';
+import type { ClientSnapshot } from '../../host/client/core/snapshot.js';
 import { loadChainGuest } from '../../host/client/headless/effects.js';
+import type { ChainGuestSpec } from '../../host/client/audio/engine-protocol.js';
+import { testGuestWasm, testManifest } from '../plugins/helpers.js';
 
 const SPEECH = join(repoRoot, 'test', 'fixtures', 'speech.wav');
 
@@ -33,17 +35,11 @@ function directOpus(input: Float32Array): Float32Array {
   return out;
 }
 
-interface Talk {
-  recorded: Float32Array;
-  input: Float32Array;
-  b: ClientCore;
-}
-
 /** A speaks the fixture, B records; returns B's recording (mono) and its core (closed). */
-async function talk(t: TestServer, opts: { relay?: UdpRelay; effects?: string[]; effectConfig?: Record<string, unknown>; input?: string; onSpeaking?: () => void } = {}): Promise<{ recorded: Float32Array; input: Float32Array; stats: import('../../host/client/core/snapshot.js').ClientSnapshot }> {
+async function talk(t: TestServer, opts: { relay?: UdpRelay; effects?: string[]; effectConfig?: Record<string, unknown>; guests?: ChainGuestSpec[]; input?: string; onSpeaking?: () => void } = {}): Promise<{ recorded: Float32Array; input: Float32Array; stats: ClientSnapshot; speakerStats: ClientSnapshot }> {
   const out = join(tempDir('hearth-rec-'), 'b.wav');
   const input = opts.input ?? SPEECH;
-  const chain = [];
+  const chain: ChainGuestSpec[] = [...(opts.guests ?? [])];
   for (const m of opts.effects ?? []) chain.push(await loadChainGuest(m, ['audio.intercept', 'config.read'], opts.effectConfig ?? {}));
   // Voice activation with a threshold only digital silence stays under: A's encoder
   // starts on the file's first frame, as the reference encoder does.
@@ -60,12 +56,13 @@ async function talk(t: TestServer, opts: { relay?: UdpRelay; effects?: string[];
     // Let the tail through the jitter buffer.
     await new Promise((r) => setTimeout(r, 600));
     const stats = b.state.get();
+    const speakerStats = a.state.get();
     await b.close();
     await a.close();
     const wav = readWav(out);
     assert.is(wav.sampleRate, 48_000);
     assert.is(wav.channels, 2);
-    return { recorded: stereoToMono(wav.samples), input: readWav(input).samples, stats };
+    return { recorded: stereoToMono(wav.samples), input: readWav(input).samples, stats, speakerStats };
   } finally {
     await Promise.allSettled([a.close(), b.close()]);
   }
@@ -88,8 +85,10 @@ test('B hears what A plays: matches a direct Opus encode/decode after alignment'
   const { segSnrDb: snr, correlation: corr } = blockAlignedQuality(ref, recorded, lag);
   const sp0 = stats.voice.speakers.find((s) => s.username === 'ann');
   process.stderr.write(`voice-e2e clean: lag ${lag} samples, segSNR ${snr.toFixed(1)} dB, correlation ${corr.toFixed(4)}, inserted ${sp0?.inserted} dropped ${sp0?.dropped}\n`);
-  assert.ok(corr > 0.98, `correlation ${corr}`);
-  assert.ok(snr > 15, `segmental SNR ${snr} dB`);
+  // Bit-exact decoding gives the 35 dB cap; a frame the jitter buffer drops to
+  // shrink its delay costs part of one 0.5 s block.
+  assert.ok(corr > 0.97, `correlation ${corr}`);
+  assert.ok(snr > 25, `segmental SNR ${snr} dB`);
   const sp = stats.voice.speakers.find((s) => s.username === 'ann');
   assert.ok(sp, 'B has a jitter buffer for ann');
   assert.is(sp!.lost, 0);
@@ -154,6 +153,28 @@ test('an effect guest built from source changes what B hears: gain 0.5 halves th
   const lh = db(rms(halved.recorded));
   process.stderr.write(`voice-e2e gain: plain ${lp.toFixed(2)} dBFS, gain 0.5 ${lh.toFixed(2)} dBFS, difference ${(lp - lh).toFixed(2)} dB\n`);
   assert.ok(Math.abs(lp - lh - 6.02) <= 0.5, `level difference ${lp - lh} dB`);
+});
+
+test('a guest that overruns its share is bypassed: no gap, the frame goes out unprocessed, the guest is reported', async () => {
+  // spin halves the frame after a busy loop far longer than its 1 ms share.
+  const manifest = testManifest('spin', { hooks: ['on_audio_raw'], capabilities: ['audio.intercept', 'config.read'], limits: { callMs: 1, killMs: 2000, overrunLimit: 10 } });
+  const guest: ChainGuestSpec = { manifest, wasm: testGuestWasm('spin'), grants: ['audio.intercept', 'config.read'], config: { kiloIters: 20_000 }, slot: 'effect', enabled: true };
+  const plain = await talk(t);
+  const spun = await talk(t, { guests: [guest] });
+  const lp = db(rms(plain.recorded));
+  const ls = db(rms(spun.recorded));
+  const g = spun.speakerStats.plugins.find((p) => p.pluginId === 'spin');
+  const sp = spun.stats.voice.speakers.find((s) => s.username === 'ann')!;
+  process.stderr.write(`voice-e2e overrun: plain ${lp.toFixed(2)} dBFS, with the overrunning guest ${ls.toFixed(2)} dBFS, guest ${JSON.stringify(g)}, B lost ${sp.lost}\n`);
+  assert.ok(g, 'the guest is in the stats');
+  assert.ok(g!.overruns + g!.bypassed > 0, 'overruns or bypasses were counted');
+  assert.ok(['disabled', 'killed', 'faulted'].includes(g!.state) || g!.overruns >= 10, `the guest was disabled (state ${g!.state})`);
+  // Its halving never reached B: the level is the plain one, and B got every frame.
+  assert.ok(Math.abs(lp - ls) <= 0.5, `level difference ${lp - ls} dB`);
+  assert.is(sp.lost, 0);
+  const ref = directOpus(spun.input);
+  const lag = findLag(ref, spun.recorded, spun.recorded.length - ref.length);
+  assert.ok(longestSilentRun(spun.recorded, lag + 4800, lag + ref.length - 4800) < 480, 'no gap');
 });
 
 test.run();

@@ -100,21 +100,22 @@ function errorOf(e: unknown): { code: string; message: string } {
 
 async function setChain(specs: Extract<ToEngine, { type: 'chain' }>['guests']): Promise<void> {
   const guests = toChainGuests(specs);
-  const old = capturePipe.chain;
+  const current = capturePipe.chain;
   if (guests.length === 0) {
     capturePipe.chain = null;
-    old?.close();
+    await current?.close();
     return;
   }
-  const next = await AudioChain.start({
+  // A running chain swaps in the new guest list once its new thread is
+  // ready (frames keep flowing through the old one meanwhile).
+  if (current) return current.replace(guests);
+  capturePipe.chain = await AudioChain.start({
     guests,
     onReport: (r: { kind: string; pluginId: string; message: string }) => {
       if (r.kind === 'restarted') chainRestarts++;
       log(r.kind === 'overrun' ? 'debug' : 'warn', `audio plugin ${r.pluginId}: ${r.kind}: ${r.message}`, { plugin: r.pluginId, kind: r.kind });
     },
   });
-  capturePipe.chain = next;
-  old?.close();
 }
 
 function report(): EngineReport {
