@@ -44,12 +44,13 @@ export class EchoReference {
 
   /**
    * The reference for the mic frame read right after the latest pushPlayed():
-   * the FRAME_SAMPLES samples ending `delay` samples before the newest one
-   * written. Zeros where nothing had been played yet.
+   * the FRAME_SAMPLES samples that end `delay` samples before the end of what
+   * was written (with no device latency, the previous played frame). Zeros
+   * where nothing had been played yet.
    */
   read(out: Float32Array): void {
     const cap = this.ring.length;
-    const end = this.written + FRAME_SAMPLES - this.delaySamples;
+    const end = this.written - this.delaySamples;
     for (let i = 0; i < out.length; i++) {
       const k = end - out.length + i;
       out[i] = k >= 0 && k >= this.written - cap ? this.ring[k % cap]! : 0;

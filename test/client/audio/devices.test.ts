@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { execFile } from 'node:child_process';
 import { DeviceError } from '../../../host/client/audio/devices/device.js';
 import { createCapture, openCapture, openPlayback, parseDeviceSpec } from '../../../host/client/audio/devices/index.js';
 import { matchDevice, type PortAudioDeviceInfo } from '../../../host/client/audio/devices/portaudio.js';
@@ -263,39 +263,29 @@ test('PortAudio inside a worker thread, against a private ALSA null-device confi
     process.stderr.write('devices.test: HEARTH_SKIP_PORTAUDIO=1, PortAudio probe NOT run\n');
     return;
   }
-  // libasound reads ALSA_CONFIG_PATH through the C environment, which a
-  // worker shares with the process: set it here, before the worker loads it.
   const conf = join(dir, 'asound.conf');
   writeFileSync(conf, 'pcm.!default { type null }\npcm.hearth_mic { type null }\npcm.hearth_speaker { type null }\n');
-  const before = process.env.ALSA_CONFIG_PATH;
-  process.env.ALSA_CONFIG_PATH = conf;
-  let r: ProbeResult | { fatal: string };
-  try {
-    r = await new Promise((resolve, reject) => {
-      const w = new Worker(fileURLToPath(new URL('./portaudio-worker.js', import.meta.url)));
-      let result: ProbeResult | { fatal: string } | null = null;
-      // Wait for the worker to end by itself: terminating it while naudiodon
-      // still has async work pending makes the addon complain on stdout, and
-      // a worker that cannot exit means a stream was left open.
-      const timer = setTimeout(() => {
-        void w.terminate();
-        reject(new Error(result ? 'the PortAudio worker did not exit after reporting (a stream left open?)' : 'the PortAudio probe did not finish in 60 s'));
-      }, 60_000);
-      w.on('message', (m: ProbeResult | { fatal: string }) => (result = m));
-      w.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      w.once('exit', (code) => {
-        clearTimeout(timer);
-        if (result) resolve(result);
-        else reject(new Error(`the PortAudio worker exited (code ${code}) without reporting`));
-      });
-    });
-  } finally {
-    if (before === undefined) delete process.env.ALSA_CONFIG_PATH;
-    else process.env.ALSA_CONFIG_PATH = before;
-  }
+  // The probe runs in a worker thread (as the engine uses naudiodon) inside a
+  // child process of its own (portaudio-probe.ts says why); libasound reads
+  // ALSA_CONFIG_PATH from that process's environment.
+  const r = await new Promise<ProbeResult | { fatal: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [fileURLToPath(new URL('./portaudio-probe.js', import.meta.url))],
+      { env: { ...process.env, ALSA_CONFIG_PATH: conf }, timeout: 90_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+        if (line) {
+          try {
+            return resolve(JSON.parse(line) as ProbeResult | { fatal: string });
+          } catch {
+            // fall through to the crash report
+          }
+        }
+        resolve({ fatal: `the probe process ended without a result (${err ? `${err.message}; signal ${(err as { signal?: string }).signal ?? 'none'}` : 'no output'}) ${stderr.slice(-500)}` });
+      },
+    );
+  });
   if ('fatal' in r) assert.unreachable(`PortAudio could not be used in this environment (ALSA null device via ALSA_CONFIG_PATH): ${r.fatal}`);
   const p = r as ProbeResult;
   assert.ok(p.inputs.includes('hearth_mic') && p.inputs.includes('default'), `inputs: ${p.inputs.join(', ')}`);
