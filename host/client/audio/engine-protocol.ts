@@ -6,9 +6,12 @@ import type { VoiceSetup } from '../../protocol/server-messages.js';
 import type { PluginManifest } from '../../plugins/manifest.js';
 import type { GateSettings } from './gate.js';
 
-import type { CaptureSpec, PlaybackSpec } from './devices/index.js';
+import type { CaptureSpec as DeviceCaptureSpec, PlaybackSpec } from './devices/index.js';
+import type { RoomSpec } from './devices/loopback-room.js';
 
-export type { CaptureSpec, PlaybackSpec };
+/** A device, or `room`: a microphone that hears this client's own speaker through a synthetic echo path (tests, benchmarks). */
+export type CaptureSpec = DeviceCaptureSpec | ({ kind: 'room' } & RoomSpec);
+export type { PlaybackSpec };
 
 export interface ChainGuestSpec {
   manifest: PluginManifest;

@@ -13,6 +13,7 @@ import { CpuMeter } from './cpu-meter.js';
 import { openCapture, openPlayback } from './devices/index.js';
 import type { CaptureDevice, PlaybackDevice } from './devices/device.js';
 import { VirtualCapture, VirtualPlayback } from './devices/virtual.js';
+import { LoopbackRoom } from './devices/loopback-room.js';
 import { FRAME_SAMPLES } from './format.js';
 import { FrameClock } from './frame-clock.js';
 import { PlaybackPipeline } from './playback-pipeline.js';
@@ -43,6 +44,8 @@ let transport: VoiceTransport | null = null;
 let capture: CaptureDevice | null = null;
 let playback: PlaybackDevice | null = null;
 let captureSpec: CaptureSpec = { kind: 'none' };
+/** The synthetic echo path of a `room` capture spec. */
+let room: LoopbackRoom | null = null;
 let playbackSpec: PlaybackSpec = { kind: 'none' };
 const captureCpu = new CpuMeter();
 const playbackCpu = new CpuMeter();
@@ -69,6 +72,7 @@ function tick(index: number, dueMs: number): void {
   // Playback first: the frame written now is the one the next mic frames echo
   // (EchoReference accounts for that one-frame offset).
   playbackPipe.tick(dueMs, playback, capturePipe.reference, capturePipe.loopback ? capturePipe.processed : null, performance.timeOrigin + dueMs);
+  room?.pushPlayed(playbackPipe.frame);
   const t1 = performance.now();
   const r = capturePipe.tick(index, capture, performance.timeOrigin + dueMs);
   const t2 = performance.now();
@@ -83,8 +87,21 @@ async function openDevices(): Promise<void> {
   await Promise.all([capture?.close(), playback?.close()]);
   capture = null;
   playback = null;
-  const [c, p] = await Promise.allSettled([openCapture(captureSpec), openPlayback(playbackSpec)]);
-  if (c.status === 'fulfilled') capture = c.value;
+  room = null;
+  const spec = captureSpec;
+  let captureOpen: Promise<CaptureDevice | null>;
+  let newRoom: LoopbackRoom | null = null;
+  if (spec.kind === 'room') {
+    const r = (newRoom = new LoopbackRoom(spec));
+    const dev = new VirtualCapture({ name: 'room', source: (i) => r.sample(i) });
+    captureOpen = dev.open().then(() => dev);
+  } else captureOpen = openCapture(spec);
+  const [c, p] = await Promise.allSettled([captureOpen, openPlayback(playbackSpec)]);
+  // The room starts hearing with the tick the mic starts reading: they stay sample-aligned.
+  if (c.status === 'fulfilled') {
+    capture = c.value;
+    room = newRoom;
+  }
   else log('warn', `input device: ${(c.reason as Error).message}`);
   if (p.status === 'fulfilled') playback = p.value;
   else log('warn', `output device: ${(p.reason as Error).message}`);
