@@ -3,8 +3,14 @@
 // [0, 8]). Two entry points do the same work:
 //   on_audio      JSON   {"samples":[...960 numbers...]} -> {"samples":[...]}
 //   on_audio_raw  binary 3840 bytes of little-endian f32 -> 3840 bytes
-// The host prefers on_audio_raw (see docs/PLUGINS.md for what each costs).
-import { config, inputF32, inputJSON, outputF32, outputString, Kind, formatNumber } from "../../sdk/assembly/index";
+// The host prefers on_audio_raw (see docs/PLUGINS.md for what each costs), and
+// in the client's capture chain the zero-copy hearth_frame_process.
+import { config, inputF32, inputJSON, outputF32, outputString, Kind, formatNumber, frameGet, frameSet } from "../../sdk/assembly/index";
+
+// Zero-copy frames (docs/PLUGINS.md §13): the host writes the frame into
+// FRAME_BUFFER and calls hearth_frame_process; the host calls on_audio_raw
+// once first, which reads the config.
+export { hearth_frame_buffer } from "../../sdk/assembly/index";
 
 let gain: f32 = 1.0;
 let configured = false;
@@ -26,6 +32,12 @@ export function on_audio_raw(): i32 {
   const samples = inputF32();
   for (let i = 0; i < samples.length; i++) unchecked((samples[i] = samples[i] * g));
   outputF32(samples);
+  return 0;
+}
+
+export function hearth_frame_process(): i32 {
+  const g = gain;
+  for (let i = 0; i < 960; i++) frameSet(i, frameGet(i) * g);
   return 0;
 }
 

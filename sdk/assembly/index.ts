@@ -153,6 +153,38 @@ export function passThrough(): void {
   env.output_set(env.input_offset(), env.input_length());
 }
 
+// ---- zero-copy frames (optional) ---------------------------------------------
+//
+// Reading a frame through Extism's input costs one host call per 8 bytes (480
+// for a 960-sample frame, each with BigInt conversions on the host): about
+// 55 µs and a lot of garbage per frame. An audio guest can skip that: export
+// hearth_frame_buffer (re-export it from this SDK) and hearth_frame_process.
+// The chain thread then writes the frame straight into FRAME_BUFFER in the
+// guest's memory (mic at [0, 960), and for the AEC slot the reference at
+// [960, 1920); frameGet / frameSet read and write it), calls hearth_frame_process(), and reads the processed frame
+// back from [0, 960). hearth_frame_process must not call host functions (read
+// config in the Extism hook, which the host calls once before the first frame).
+// The Extism hook (on_audio_raw / on_aec_raw) stays the reference path.
+
+/** The shared frame area of the zero-copy path: 1920 f32 (mic, then reference), in static memory (never moves, never collected). */
+export const FRAME_BUFFER: usize = memory.data(2 * 960 * 4, 16);
+
+/** Sample i of the frame area (0..959: the mic frame, and the output; 960..1919: the reference). */
+// @ts-ignore: decorator
+@inline export function frameGet(i: i32): f32 {
+  return load<f32>(FRAME_BUFFER + (<usize>i << 2));
+}
+
+// @ts-ignore: decorator
+@inline export function frameSet(i: i32, v: f32): void {
+  store<f32>(FRAME_BUFFER + (<usize>i << 2), v);
+}
+
+/** Address of FRAME_BUFFER; re-export it from your entry file to opt in to zero-copy frames. */
+export function hearth_frame_buffer(): usize {
+  return FRAME_BUFFER;
+}
+
 // ---- host API v1 ------------------------------------------------------------
 
 /** Read-only state: {"channels":[...],"users":[...]} (capability state.read). */
