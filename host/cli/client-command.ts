@@ -12,6 +12,7 @@ export function registerClientCommand(program: Command): void {
     .command('client')
     .description('run the Hearth client (use --headless for no UI)')
     .option('--headless', 'no UI: connect, play/record WAV files, exit after --seconds')
+    .option('--list-devices', 'list the sound cards (input and output) and exit')
     .option('-s, --server <host:port>', 'server to connect to')
     .option('-u, --user <name>', 'user name')
     .option('--password-file <file>', 'file holding the password (first line)')
@@ -29,6 +30,20 @@ export function registerClientCommand(program: Command): void {
     .addOption(new Option('--voice <mode>', 'transmit mode').choices(['vad', 'ptt', 'continuous']))
     .option('--vad-threshold <dB>', 'voice activation threshold in dBFS', (v) => Number(v))
     .action(async (o: Record<string, unknown>) => {
+      if (o.listDevices) {
+        const { listDevices } = await import('../client/audio/devices/index.js');
+        try {
+          const l = listDevices();
+          out('inputs:');
+          for (const d of l.inputs) out(`  ${d.default ? '*' : ' '} ${d.name}`);
+          out('outputs:');
+          for (const d of l.outputs) out(`  ${d.default ? '*' : ' '} ${d.name}`);
+          process.exit(0);
+        } catch (e) {
+          err(`hearth: ${(e as Error).message}`);
+          process.exit(1);
+        }
+      }
       if (!o.headless) {
         err('hearth: the desktop UI is not built yet; run `hearth client --headless ...` (see README)');
         process.exit(2);

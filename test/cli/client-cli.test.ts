@@ -103,4 +103,17 @@ test('a wrong password, a changed certificate and a banned account: one line eac
   assert.match(r3.stderr, /spam/);
 });
 
+test('--list-devices lists the sound cards by name (PortAudio on a private ALSA null config)', async () => {
+  const conf = join(dir, 'asound.conf');
+  writeFileSync(conf, 'pcm.!default { type null }\npcm.hearth_mic { type null }\n');
+  const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [MAIN, 'client', '--list-devices'], { timeout: 30_000, env: { ...process.env, ALSA_CONFIG_PATH: conf } }, (e, stdout, stderr) =>
+      resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /inputs:\n(.*\n)*.*hearth_mic/);
+  assert.match(r.stdout, /outputs:/);
+});
+
 test.run();

@@ -49,6 +49,8 @@ export type ToEngine =
   | { type: 'ptt'; down: boolean }
   | { type: 'devices'; capture: CaptureSpec; playback: PlaybackSpec; extraEchoDelaySamples?: number }
   | { type: 'devices.reopen' }
+  /** Lists the sound cards (PortAudio); answered with devices.listed. */
+  | { type: 'devices.list' }
   | { type: 'chain'; guests: ChainGuestSpec[] }
   /** Turns one guest of the running chain on or off, live (no restart). */
   | { type: 'chain.enable'; pluginId: string; on: boolean }
@@ -139,4 +141,10 @@ export type FromEngine =
       /** Jitter buffer figures per speaker at the time of the dump. */
       playoutDelayMs: Record<number, number>;
     }
+  | { type: 'devices.listed'; inputs: AvailableDevice[]; outputs: AvailableDevice[]; error: string | null }
   | { type: 'stopped' };
+
+export interface AvailableDevice {
+  name: string;
+  default: boolean;
+}

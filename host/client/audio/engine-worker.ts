@@ -10,7 +10,7 @@ import { AudioChain } from '../../plugins/chain/audio-chain.js';
 import { VoiceTransport, type ReceivedVoice, type VoiceTcpLane } from './voice-transport.js';
 import { CapturePipeline } from './capture-pipeline.js';
 import { CpuMeter } from './cpu-meter.js';
-import { openCapture, openPlayback } from './devices/index.js';
+import { listDevices, openCapture, openPlayback } from './devices/index.js';
 import type { CaptureDevice, PlaybackDevice } from './devices/device.js';
 import { VirtualCapture, VirtualPlayback } from './devices/virtual.js';
 import { LoopbackRoom } from './devices/loopback-room.js';
@@ -212,6 +212,14 @@ async function handle(m: ToEngine): Promise<void> {
       break;
     case 'devices.reopen':
       await openDevices();
+      break;
+    case 'devices.list':
+      try {
+        const l = listDevices();
+        post({ type: 'devices.listed', inputs: l.inputs.map((d) => ({ name: d.name, default: d.default })), outputs: l.outputs.map((d) => ({ name: d.name, default: d.default })), error: null });
+      } catch (err) {
+        post({ type: 'devices.listed', inputs: [], outputs: [], error: (err as Error).message });
+      }
       break;
     case 'chain':
       await setChain(m.guests);

@@ -85,6 +85,9 @@ export class AudioEngine extends EventEmitter {
         this.dumps.get(m.requestId)?.(m);
         this.dumps.delete(m.requestId);
         break;
+      case 'devices.listed':
+        this.emit('devices', { inputs: m.inputs, outputs: m.outputs, error: m.error });
+        break;
       case 'stopped':
         this.emit('stopped');
         break;
@@ -101,6 +104,11 @@ export class AudioEngine extends EventEmitter {
 
   devices(capture: CaptureSpec, playback: PlaybackSpec, extraEchoDelaySamples = 0): void {
     this.send({ type: 'devices', capture, playback, extraEchoDelaySamples });
+  }
+
+  /** Asks the audio thread for the sound cards; the answer comes as a 'devices' event. */
+  listDevices(): void {
+    this.send({ type: 'devices.list' });
   }
 
   reopenDevices(): void {

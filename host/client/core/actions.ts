@@ -36,6 +36,8 @@ export type ClientAction =
   | { type: 'output.volume'; volume: number }
   | { type: 'devices.select'; capture?: CaptureSpec; playback?: PlaybackSpec }
   | { type: 'devices.reopen' }
+  /** Refreshes audio.available (the sound cards to choose from). */
+  | { type: 'devices.list' }
   | { type: 'loopback'; on: boolean }
   | { type: 'plugin.enable'; pluginId: string; on: boolean }
   /** Any other server request (channel management, moderation): passed through, its reply or error lands in the state. */

@@ -20,6 +20,8 @@ import { ActionQueue } from './action-queue.js';
 import type { ClientAction } from './actions.js';
 import { Backoff } from './backoff.js';
 import { Latest } from './latest.js';
+import type { ClientConfigStore } from './config-store.js';
+import { loadSettings, saveSettings } from './settings-sync.js';
 import { buildSnapshot, type CoreView } from './snapshot-builder.js';
 import { emptySnapshot, type ClientError, type ClientSnapshot } from './snapshot.js';
 
@@ -40,12 +42,20 @@ export interface ClientCoreOptions {
   udpPort?: number;
   fallbackAfterMs?: number;
   reconnect?: { baseMs?: number; maxMs?: number };
+  /**
+   * The user's config store: settings.json seeds the engine settings (explicit
+   * `settings` / `userMix` options win) and changes the user makes are saved
+   * back. Without it nothing is persisted (tests, one-off headless runs).
+   */
+  store?: ClientConfigStore;
 }
 
 /** Disconnect codes after which reconnecting would only repeat the refusal. */
 const FINAL_CODES = new Set(['KICKED', 'BANNED', 'SESSION_REPLACED', 'AUTH_FAILED']);
 const MAX_ERRORS = 20;
 const REPORT_VOICE_MS = 1000;
+/** Actions whose result settings.json keeps. */
+const PERSISTED = new Set<ClientAction['type']>(['voice.mode', 'user.volume', 'user.mute', 'output.volume']);
 
 export class ClientCore {
   readonly state = new Latest<ClientSnapshot>(emptySnapshot());
@@ -65,6 +75,7 @@ export class ClientCore {
   private constructor(readonly engine: AudioEngine, private readonly opts: ClientCoreOptions) {
     this.log = opts.logger.child({ component: 'client' });
     this.backoff = new Backoff(opts.reconnect?.baseMs, opts.reconnect?.maxMs);
+    const saved = opts.store ? loadSettings(opts.store) : null;
     this.view = {
       conn: { ...emptySnapshot().connection },
       control: null,
@@ -78,20 +89,27 @@ export class ClientCore {
         inputGainDb: 0,
         speakers: {},
         loopback: false,
+        ...saved?.engine,
         ...opts.settings,
       },
       pttDown: false,
-      userMix: { ...(opts.userMix ?? {}) },
+      userMix: { ...saved?.userMix, ...(opts.userMix ?? {}) },
       errors: [],
       requests: {},
       listenerLossPercent: 0,
       tokenNames: new Map(),
+      available: null,
     };
     engine.on('report', (r: EngineReport) => {
       this.view.engine = r;
       this.publish();
     });
     engine.on('failed', (err: Error) => this.addError('AUDIO_ENGINE_FAILED', err.message));
+    engine.on('devices', (d: CoreView['available']) => {
+      this.view.available = d;
+      this.publish();
+    });
+    if (saved?.error) this.addError('CONFIG_INVALID', `${saved.error.message} (running on default settings; the file is left as it is)`);
     this.consumer = this.queue.consume(
       (a) => this.handle(a),
       (err, a) => this.addError('ACTION_FAILED', `${a.type}: ${(err as Error).message}`),
@@ -184,6 +202,9 @@ export class ClientCore {
       case 'devices.reopen':
         this.engine.reopenDevices();
         break;
+      case 'devices.list':
+        this.engine.listDevices();
+        break;
       case 'loopback':
         v.settings.loopback = a.on;
         this.pushSettings();
@@ -215,7 +236,19 @@ export class ClientCore {
         break;
       }
     }
+    if (PERSISTED.has(a.type)) this.persist();
     this.publish();
+  }
+
+  /** Saves what the user changed to settings.json (when the core has a store). */
+  private persist(): void {
+    const store = this.opts.store;
+    if (!store) return;
+    try {
+      saveSettings(store, this.view.settings, this.view.userMix);
+    } catch (err) {
+      this.addError('CONFIG_NOT_SAVED', (err as Error).message);
+    }
   }
 
   private requireControl(): ControlClient {

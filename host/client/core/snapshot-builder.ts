@@ -19,6 +19,8 @@ export interface CoreView {
   listenerLossPercent: number;
   /** Every voice token seen with its user: a speaker who left is still named in the stats. */
   tokenNames: Map<number, { sessionId: number; username: string }>;
+  /** The sound cards, once listed (devices.list). */
+  available: ClientSnapshot['audio']['available'];
 }
 
 export function buildSnapshot(v: CoreView): ClientSnapshot {
@@ -68,6 +70,7 @@ export function buildSnapshot(v: CoreView): ClientSnapshot {
       output: r?.output.device ?? null,
       clock: { ticks: r?.clock.ticks ?? 0, lateFrames: r?.clock.lateFrames ?? 0, underruns: r?.clock.underruns ?? 0, maxLateMs: r?.clock.maxLateMs ?? 0 },
       cpu: r?.cpu ?? { captureUsP50: 0, captureUsP99: 0, playbackUsP50: 0, playbackUsP99: 0 },
+      available: v.available,
     },
     voice: {
       mode: r?.transport?.mode ?? 'off',

@@ -2,7 +2,7 @@
 // snapshot, replaced (never mutated) on every change and published through a
 // Latest cell. Plain JSON, so it crosses to a web page unchanged.
 import type { ChannelView, ChatMessageView, SelfView, UserView } from '../../protocol/server-messages.js';
-import type { DeviceStatus, GuestReport, SpeakerReport } from '../audio/engine-protocol.js';
+import type { AvailableDevice, DeviceStatus, GuestReport, SpeakerReport } from '../audio/engine-protocol.js';
 import type { GateMode } from '../audio/gate.js';
 
 export type ConnectionStatus = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'failed';
@@ -62,6 +62,8 @@ export interface ClientSnapshot {
     output: DeviceStatus | null;
     clock: { ticks: number; lateFrames: number; underruns: number; maxLateMs: number };
     cpu: { captureUsP50: number; captureUsP99: number; playbackUsP50: number; playbackUsP99: number };
+    /** Sound cards to choose from (after a devices.list action); error when PortAudio is unavailable. */
+    available: { inputs: AvailableDevice[]; outputs: AvailableDevice[]; error: string | null } | null;
   };
   voice: {
     mode: 'udp' | 'tcp' | 'off';
@@ -104,6 +106,7 @@ export function emptySnapshot(): ClientSnapshot {
       output: null,
       clock: { ticks: 0, lateFrames: 0, underruns: 0, maxLateMs: 0 },
       cpu: { captureUsP50: 0, captureUsP99: 0, playbackUsP50: 0, playbackUsP99: 0 },
+      available: null,
     },
     voice: { mode: 'off', rttMs: null, lossPercent: 0, listenerLossPercent: 0, sent: 0, received: 0, speakers: [] },
     plugins: [],

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ClientCore } from '../core/client-core.js';
+import type { ClientConfigStore } from '../core/config-store.js';
 import type { ClientSnapshot } from '../core/snapshot.js';
 import type { CaptureSpec, ChainGuestSpec, PlaybackSpec } from '../audio/engine-protocol.js';
 import { loadChainGuest } from './effects.js';
@@ -94,7 +95,7 @@ export function voiceStats(s: ClientSnapshot): Record<string, unknown> {
   };
 }
 
-export async function runHeadless(o: HeadlessOptions, ctx: { logger: Logger; configDir: string; grantsFor: (sha256: string, requested: string[], plugin?: { id: string; version: string }) => string[] }): Promise<HeadlessResult> {
+export async function runHeadless(o: HeadlessOptions, ctx: { logger: Logger; configDir: string; store?: ClientConfigStore; grantsFor: (sha256: string, requested: string[], plugin?: { id: string; version: string }) => string[] }): Promise<HeadlessResult> {
   const server = parseServer(o.server);
   const password = readPasswordFile(o.passwordFile);
   if (o.seconds !== undefined && !(o.seconds > 0 && o.seconds <= 86_400)) throw new HeadlessError('--seconds must be a number of seconds between 0 and 86400');
@@ -119,6 +120,7 @@ export async function runHeadless(o: HeadlessOptions, ctx: { logger: Logger; con
     knownHostsFile: join(ctx.configDir, 'known_hosts.json'),
     capture: { kind: 'none' },
     playback,
+    ...(ctx.store ? { store: ctx.store } : {}),
     chain,
     settings: { gate: { mode: o.mode ?? (o.play ? 'continuous' : 'vad'), thresholdDb: o.vadThresholdDb ?? -45, hangoverMs: 300 } },
   });
