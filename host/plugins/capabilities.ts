@@ -12,12 +12,14 @@ export const CAPABILITIES = [
   'moderation', // hearth_moderate (kick / mute / unmute)
   'log', // hearth_log and Extism's log_* imports
   'config.read', // hearth_config_get and Extism's config_get
+  'ui.layout', // the on_layout hook (client only: arranges the desktop UI; sees the LayoutInput summary)
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 // on_aec_raw: the echo-cancellation slot of the capture chain (host/plugins/chain/):
 // its input is the mic frame followed by the far-end reference frame.
-export const HOOKS = ['on_chat', 'on_join', 'on_leave', 'on_command', 'on_timer', 'on_audio', 'on_audio_raw', 'on_aec_raw'] as const;
+// on_layout: the client's UI layout (host/client/ui/layout-host.ts): LayoutInput in, LayoutTree out.
+export const HOOKS = ['on_chat', 'on_join', 'on_leave', 'on_command', 'on_timer', 'on_audio', 'on_audio_raw', 'on_aec_raw', 'on_layout'] as const;
 export type HookName = (typeof HOOKS)[number];
 
 /** The capability a hook needs before the host will call it (null: none). */
@@ -30,6 +32,7 @@ export const HOOK_CAPABILITY: Record<HookName, Capability | null> = {
   on_audio: 'audio.intercept',
   on_audio_raw: 'audio.intercept',
   on_aec_raw: 'audio.intercept',
+  on_layout: 'ui.layout',
 };
 
 /** Host API v1: import name (module "extism:host/user") -> capability (null: always allowed). */

@@ -2,6 +2,7 @@
 // back (outputs). An output that is not JSON, or not of the promised shape,
 // is a fault: the plugin is disabled (docs/PLUGINS.md).
 import { z } from 'zod';
+import { LayoutTreeSchema } from './layout.js';
 
 export const SAMPLE_RATE = 48_000;
 export const FRAME_SAMPLES = 960;
@@ -74,6 +75,10 @@ export type CommandOutput = z.infer<typeof CommandOutput>;
 
 /** on_join / on_leave / on_timer: nothing, or any JSON object (ignored). */
 export const EventOutput = z.record(z.string(), z.unknown());
+
+/** on_layout: the LayoutTree (host/plugins/layout.ts); anything else is a fault (bad_output) and the UI falls back to the built-in layout. */
+export const LayoutOutput = LayoutTreeSchema;
+export type { LayoutInput, LayoutTree } from './layout.js';
 
 export const AudioJsonOutput = z.object({ samples: z.array(z.number()) });
 

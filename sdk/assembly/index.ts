@@ -19,6 +19,7 @@ export { Parser, Value, ObjectWriter, quote, formatNumber, Kind } from "./json";
 export { ChatEvent, CommandEvent, PresenceEvent, TimerEvent, UserRef } from "./events";
 export { State, ChannelInfo, UserInfo, parseState } from "./state";
 export { Rng, hashString } from "./rng";
+export { LayoutInput, layoutInput, widget, row, column, panel, text, tabs, Theme, layoutTree, outputLayout } from "./layout";
 
 // ---- memory blocks shared with the host -----------------------------------
 

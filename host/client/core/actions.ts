@@ -41,6 +41,20 @@ export type ClientAction =
   | { type: 'loopback'; on: boolean }
   | { type: 'plugin.enable'; pluginId: string; on: boolean }
   /** Any other server request (channel management, moderation): passed through, its reply or error lands in the state. */
-  | { type: 'request'; method: string; fields: Record<string, unknown>; tag?: string };
+  | { type: 'request'; method: string; fields: Record<string, unknown>; tag?: string }
+  // ---- the desktop UI (handled in core/ui-actions.ts) ----
+  /** Adds (no id) or replaces (id) a saved server in servers.json; the password is stored only with rememberPassword. */
+  | { type: 'servers.save'; id?: string; label: string; host: string; port: number; username: string; password?: string; rememberPassword: boolean }
+  | { type: 'servers.remove'; id: string }
+  /** Connects to a saved server; `password` overrides (or stands in for) the stored one. */
+  | { type: 'servers.connect'; serverId: string; password?: string; register?: { invite?: string; bootstrapToken?: string }; channel?: string | number }
+  /** Loads older messages of a channel (default: ours), before the oldest one we hold (or `beforeId`). */
+  | { type: 'chat.history'; channelId?: number; beforeId?: number; limit?: number }
+  /** Chooses the layout plugin by id (null: the default layout; "builtin": no plugin); saved in settings.json. */
+  | { type: 'layout.select'; pluginId: string | null }
+  /** The push-to-talk key (KeyboardEvent.code); saved in settings.json. */
+  | { type: 'ptt.key'; key: string }
+  /** The user quit from the UI: the desktop runner shuts the client down. */
+  | { type: 'quit' };
 
 export type ClientActionType = ClientAction['type'];

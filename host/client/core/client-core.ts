@@ -23,6 +23,8 @@ import { Latest } from './latest.js';
 import type { ClientConfigStore } from './config-store.js';
 import { loadSettings, saveSettings } from './settings-sync.js';
 import { buildSnapshot, type CoreView } from './snapshot-builder.js';
+import { handleLocalAction, LOCAL_ACTIONS, type LocalActionContext } from './local-actions.js';
+import { handleUiAction, mergeChat, UI_ACTIONS, uiViewFields, type UiActionContext } from './ui-actions.js';
 import { emptySnapshot, type ClientError, type ClientSnapshot } from './snapshot.js';
 
 export interface ClientCoreOptions {
@@ -48,6 +50,8 @@ export interface ClientCoreOptions {
    * back. Without it nothing is persisted (tests, one-off headless runs).
    */
   store?: ClientConfigStore;
+  /** Called when the user quits from the UI (action `quit`). */
+  onQuit?: () => void;
 }
 
 /** Disconnect codes after which reconnecting would only repeat the refusal. */
@@ -76,6 +80,7 @@ export class ClientCore {
     this.log = opts.logger.child({ component: 'client' });
     this.backoff = new Backoff(opts.reconnect?.baseMs, opts.reconnect?.maxMs);
     const saved = opts.store ? loadSettings(opts.store) : null;
+    const ui = uiViewFields(opts.store);
     this.view = {
       conn: { ...emptySnapshot().connection },
       control: null,
@@ -99,6 +104,10 @@ export class ClientCore {
       listenerLossPercent: 0,
       tokenNames: new Map(),
       available: null,
+      servers: ui.servers,
+      layout: ui.layout,
+      pttKey: ui.pttKey,
+      quitting: false,
     };
     engine.on('report', (r: EngineReport) => {
       this.view.engine = r;
@@ -110,6 +119,7 @@ export class ClientCore {
       this.publish();
     });
     if (saved?.error) this.addError('CONFIG_INVALID', `${saved.error.message} (running on default settings; the file is left as it is)`);
+    if (ui.error) this.addError('CONFIG_INVALID', `${ui.error.message} (no saved servers shown; the file is left as it is)`);
     this.consumer = this.queue.consume(
       (a) => this.handle(a),
       (err, a) => this.addError('ACTION_FAILED', `${a.type}: ${(err as Error).message}`),
@@ -135,6 +145,8 @@ export class ClientCore {
 
   private async handle(a: ClientAction): Promise<void> {
     const v = this.view;
+    if (LOCAL_ACTIONS.has(a.type)) handleLocalAction(this.localCtx, a);
+    else if (UI_ACTIONS.has(a.type)) await handleUiAction(this.uiCtx, a);
     switch (a.type) {
       case 'connect':
         this.lastConnect = a;
@@ -174,57 +186,6 @@ export class ClientCore {
         await this.control?.request('presence.set', { selfMute: v.settings.selfMute, selfDeaf: v.settings.deaf });
         break;
       }
-      case 'ptt':
-        v.pttDown = a.down;
-        this.engine.ptt(a.down);
-        break;
-      case 'voice.mode':
-        v.settings.gate = { ...v.settings.gate, mode: a.mode, ...(a.thresholdDb !== undefined ? { thresholdDb: a.thresholdDb } : {}), ...(a.hangoverMs !== undefined ? { hangoverMs: a.hangoverMs } : {}) };
-        this.pushSettings();
-        break;
-      case 'user.volume':
-        v.userMix[a.username] = { muted: v.userMix[a.username]?.muted ?? false, pan: a.pan ?? v.userMix[a.username]?.pan ?? 0, volume: a.volume };
-        this.pushSettings();
-        break;
-      case 'user.mute':
-        v.userMix[a.username] = { volume: v.userMix[a.username]?.volume ?? 1, pan: v.userMix[a.username]?.pan ?? 0, muted: a.muted };
-        this.pushSettings();
-        break;
-      case 'output.volume':
-        v.settings.outputVolume = a.volume;
-        this.pushSettings();
-        break;
-      case 'devices.select':
-        this.opts.capture = a.capture ?? this.opts.capture;
-        this.opts.playback = a.playback ?? this.opts.playback;
-        this.engine.devices(this.opts.capture ?? { kind: 'none' }, this.opts.playback ?? { kind: 'none' }, this.opts.extraEchoDelaySamples ?? 0);
-        break;
-      case 'devices.reopen':
-        this.engine.reopenDevices();
-        break;
-      case 'devices.list':
-        this.engine.listDevices();
-        break;
-      case 'loopback':
-        v.settings.loopback = a.on;
-        this.pushSettings();
-        break;
-      case 'plugin.enable': {
-        const chain = this.opts.chain ?? [];
-        const g = chain.find((c) => c.manifest.id === a.pluginId);
-        if (g) {
-          // A guest loaded in the running chain is switched live; one that was
-          // off at start is not in the chain thread yet, so the chain is rebuilt.
-          const wasLoaded = g.enabled || this.loadedGuests.has(g.manifest.id);
-          g.enabled = a.on;
-          if (wasLoaded) this.engine.enableGuest(g.manifest.id, a.on);
-          else if (a.on) {
-            this.loadedGuests.add(g.manifest.id);
-            this.engine.chain(chain);
-          }
-        } else this.addError('NOT_FOUND', `no audio plugin ${a.pluginId} is configured`);
-        break;
-      }
       case 'request': {
         const tag = a.tag ?? a.method;
         try {
@@ -239,6 +200,25 @@ export class ClientCore {
     if (PERSISTED.has(a.type)) this.persist();
     this.publish();
   }
+
+  private readonly localCtx: LocalActionContext = {
+    view: () => this.view,
+    engine: () => this.engine,
+    opts: () => this.opts,
+    loadedGuests: this.loadedGuests,
+    pushSettings: () => this.pushSettings(),
+    addError: (code, message) => void this.addError(code, message),
+  };
+
+  private readonly uiCtx: UiActionContext = {
+    view: () => this.view,
+    store: () => this.opts.store,
+    control: () => this.control,
+    selfChannel: () => this.selfChannel(),
+    push: (a) => this.push(a),
+    addError: (code, message) => void this.addError(code, message),
+    quit: () => this.opts.onQuit?.(),
+  };
 
   /** Saves what the user changed to settings.json (when the core has a store). */
   private persist(): void {
@@ -340,15 +320,12 @@ export class ClientCore {
   private onServerMessage(m: ServerMessage): void {
     const v = this.view;
     if (m.type === 'chat.message') v.chat.push(m.message);
-    else if (m.type === 'chat.history') {
-      const have = new Set(v.chat.map((c) => c.id));
-      v.chat.push(...m.messages.filter((c) => !have.has(c.id)));
-      v.chat.sort((x, y) => x.id - y.id);
-    } else if (m.type === 'voice.feedback') {
+    else if (m.type === 'chat.history') mergeChat(v.chat, m.messages);
+    else if (m.type === 'voice.feedback') {
       v.listenerLossPercent = m.lossPercent;
       this.engine.feedback(m.lossPercent);
     }
-    if (v.chat.length > 500) v.chat.splice(0, v.chat.length - 500);
+    if (v.chat.length > MAX_CHAT) v.chat.splice(0, v.chat.length - MAX_CHAT);
     this.publish();
   }
 

@@ -364,6 +364,14 @@ export const SettingsSchema = z
       })
       .strict()
       .prefault({}),
+    /** The desktop UI (absent in older files: defaults apply). */
+    ui: z
+      .object({
+        /** Id of the layout plugin to draw the UI with; null = the default layout. "builtin" = the built-in layout, no plugin. */
+        layout: z.string().regex(/^[a-z][a-z0-9-]{1,39}$/).nullable().default(null),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -21,6 +21,10 @@ export interface CoreView {
   tokenNames: Map<number, { sessionId: number; username: string }>;
   /** The sound cards, once listed (devices.list). */
   available: ClientSnapshot['audio']['available'];
+  servers: ClientSnapshot['servers'];
+  layout: ClientSnapshot['layout'];
+  pttKey: string;
+  quitting: boolean;
 }
 
 export function buildSnapshot(v: CoreView): ClientSnapshot {
@@ -84,5 +88,9 @@ export function buildSnapshot(v: CoreView): ClientSnapshot {
     plugins: r?.chain?.guests ?? [],
     errors: v.errors.slice(),
     requests: { ...v.requests },
+    servers: v.servers,
+    layout: v.layout,
+    pttKey: v.pttKey,
+    quitting: v.quitting,
   };
 }

@@ -81,6 +81,23 @@ export interface ClientSnapshot {
   errors: ClientError[];
   /** Results of passed-through requests by tag. */
   requests: Record<string, { ok: boolean; result?: unknown; error?: ClientError }>;
+  /** Saved servers (servers.json); passwords never leave the core, only whether one is stored. */
+  servers: { list: SavedServerView[]; lastServerId: string | null };
+  /** The layout plugin chosen in settings.json (null: the default one). */
+  layout: { active: string | null };
+  /** KeyboardEvent.code of the push-to-talk key (settings.json). */
+  pttKey: string;
+  /** The user asked to quit (the desktop runner is shutting down). */
+  quitting: boolean;
+}
+
+export interface SavedServerView {
+  id: string;
+  label: string;
+  host: string;
+  port: number;
+  username: string;
+  hasPassword: boolean;
 }
 
 export function emptySnapshot(): ClientSnapshot {
@@ -112,5 +129,9 @@ export function emptySnapshot(): ClientSnapshot {
     plugins: [],
     errors: [],
     requests: {},
+    servers: { list: [], lastServerId: null },
+    layout: { active: null },
+    pttKey: 'Space',
+    quitting: false,
   };
 }
