@@ -11,9 +11,10 @@
 // http_request answered with NETWORK_DENIED, an empty process.env, a capped JS
 // heap (resourceLimits) and a capped Wasm memory (see wasm-limits.ts).
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import createPlugin, { type Plugin } from '@extism/extism';
+import type { Plugin } from '@extism/extism';
+import { instantiateGuest } from './extism-guest.js';
 import { GuestHostApi } from './host-api.js';
-import { Wasm, type WasmMemory } from './platform.js';
+import type { WasmMemory } from './platform.js';
 import { Command, Ctrl, CTRL_WORDS, DATA_OFFSET, Status, type PortMessage, type SandboxInit, type StartupMessage } from './protocol.js';
 
 const init = workerData as SandboxInit & { port: MessagePort };
@@ -32,21 +33,6 @@ const api = new GuestHostApi({
   hostAllocBytes: init.memoryMiB * MIB,
 });
 
-// Extism's own diagnostics (e.g. "memory limit exceeded") become host log effects.
-const sdkLogger = {
-  trace: (msg: string) => api.hostLog('debug', `extism: ${msg}`),
-  debug: (msg: string) => api.hostLog('debug', `extism: ${msg}`),
-  info: (msg: string) => api.hostLog('info', `extism: ${msg}`),
-  warn: (msg: string) => api.hostLog('warn', `extism: ${msg}`),
-  error: (msg: string) => api.hostLog('error', `extism: ${msg}`),
-} as unknown as Console;
-
-const grantsConfig = init.grants.includes('config.read');
-const extismConfig: Record<string, string> = {};
-if (grantsConfig) {
-  for (const [k, v] of Object.entries(init.config)) extismConfig[k] = typeof v === 'string' ? v : JSON.stringify(v);
-}
-
 function post(msg: StartupMessage): void {
   parentPort!.postMessage(msg);
 }
@@ -62,22 +48,8 @@ function drainPort(): void {
 
 async function instantiate(): Promise<{ plugin: Plugin; memory: WasmMemory | null } | null> {
   try {
-    const plugin = await createPlugin(
-      { wasm: [{ module: init.module, name: 'main' }] },
-      {
-        useWasi: false,
-        runInWorker: false,
-        allowedPaths: {},
-        allowedHosts: [],
-        functions: api.functions(),
-        config: extismConfig,
-        memory: { maxPages: init.memoryMiB * 16, maxVarBytes: 64 * 1024 },
-        logger: sdkLogger,
-        logLevel: 'warn',
-      },
-    );
-    const mem = (await plugin.getInstance()).exports.memory;
-    return { plugin, memory: mem instanceof Wasm.Memory ? (mem as WasmMemory) : null };
+    const g = await instantiateGuest(init.module, api, { grants: init.grants, config: init.config, memoryMiB: init.memoryMiB });
+    return { plugin: g.plugin, memory: g.memory };
   } catch (err) {
     post({ type: 'load-error', message: (err as Error).message });
     return null;

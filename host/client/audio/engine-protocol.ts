@@ -5,6 +5,7 @@
 import type { VoiceSetup } from '../../protocol/server-messages.js';
 import type { PluginManifest } from '../../plugins/manifest.js';
 import type { GateSettings } from './gate.js';
+import type { JitterStats } from './jitter-buffer.js';
 
 import type { CaptureSpec as DeviceCaptureSpec, PlaybackSpec } from './devices/index.js';
 import type { RoomSpec } from './devices/loopback-room.js';
@@ -75,26 +76,14 @@ export interface DeviceStatus {
   ended?: boolean;
 }
 
-export interface SpeakerReport {
+/** One remote speaker as the audio thread reports it: its jitter buffer's figures and its level. */
+export interface SpeakerReport
+  extends Pick<JitterStats, 'received' | 'late' | 'duplicate' | 'lost' | 'concealed' | 'fecRecovered' | 'inserted' | 'dropped' | 'depthMs' | 'targetMs' | 'jitterMs' | 'playoutDelayMs'> {
   token: number;
   speaking: boolean;
   levelDb: number;
-  received: number;
-  late: number;
-  duplicate: number;
-  lost: number;
-  concealed: number;
-  fecRecovered: number;
-  depthMs: number;
-  targetMs: number;
-  jitterMs: number;
-  /** Frames inserted to grow the playout delay / dropped to shrink it. */
-  inserted: number;
-  dropped: number;
   /** Highest target depth this speaker's jitter buffer has had (ms). */
   maxDepthMs: number;
-  /** How long the latest packet waited in the jitter buffer before it played (ms). */
-  playoutDelayMs: number;
 }
 
 export interface GuestReport {

@@ -23,10 +23,11 @@
 // 16,383-call block-index overflow of other SDK modes should rc13 change
 // (test/plugins/audio-chain-soak.test.ts checks the state survives).
 import { workerData } from 'node:worker_threads';
-import createPlugin, { type Plugin } from '@extism/extism';
+import type { Plugin } from '@extism/extism';
+import { instantiateGuest } from '../extism-guest.js';
 import { AEC_INPUT_BYTES, AUDIO_FRAME_BYTES } from '../hooks.js';
 import { GuestHostApi } from '../host-api.js';
-import { Wasm, type WasmMemory } from '../platform.js';
+import type { WasmMemory } from '../platform.js';
 import {
   chainViews,
   clockUs,
@@ -81,11 +82,6 @@ function writeMessage(index: number, text: string): void {
   words[index * GUEST_WORDS + G.MessageLen] = written;
 }
 
-function sdkLogger(api: GuestHostApi): Console {
-  const to = (level: 'debug' | 'info' | 'warn' | 'error') => (msg: string) => api.hostLog(level, `extism: ${msg}`);
-  return { trace: to('debug'), debug: to('debug'), info: to('info'), warn: to('warn'), error: to('error') } as unknown as Console;
-}
-
 async function instantiate(g: ChainGuestInit, index: number): Promise<Guest> {
   // Named in Current while it instantiates: a start function that loops is
   // attributed to this guest when the owner's load timeout fires.
@@ -101,28 +97,11 @@ async function instantiate(g: ChainGuestInit, index: number): Promise<Guest> {
     hostAllocBytes: g.memoryMiB * MIB,
   });
   const guest: Guest = { plugin: null, api, hook: g.hook, aec: g.hook === 'on_aec_raw', callUs: g.callUs, memory: null, dead: true, calls: 0, fast: null };
-  const extismConfig: Record<string, string> = {};
-  if (g.grants.includes('config.read')) {
-    for (const [k, val] of Object.entries(g.config)) extismConfig[k] = typeof val === 'string' ? val : JSON.stringify(val);
-  }
   try {
-    guest.plugin = await createPlugin(
-      { wasm: [{ module: g.module, name: 'main' }] },
-      {
-        useWasi: false,
-        runInWorker: false,
-        allowedPaths: {},
-        allowedHosts: [],
-        functions: api.functions(),
-        config: extismConfig,
-        memory: { maxPages: g.memoryMiB * 16, maxVarBytes: 64 * 1024 },
-        logger: sdkLogger(api),
-        logLevel: 'warn',
-      },
-    );
-    const exports = (await guest.plugin.getInstance()).exports;
-    const mem = exports.memory;
-    guest.memory = mem instanceof Wasm.Memory ? (mem as WasmMemory) : null;
+    const inst = await instantiateGuest(g.module, api, { grants: g.grants, config: g.config, memoryMiB: g.memoryMiB });
+    guest.plugin = inst.plugin;
+    const exports = inst.exports;
+    guest.memory = inst.memory;
     const bufferFn = exports.hearth_frame_buffer;
     const processFn = exports.hearth_frame_process;
     if (typeof bufferFn === 'function' && typeof processFn === 'function' && guest.memory) {
