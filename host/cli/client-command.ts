@@ -10,7 +10,7 @@ function collect(value: string, previous: string[]): string[] {
 export function registerClientCommand(program: Command): void {
   program
     .command('client')
-    .description('run the Hearth client (use --headless for no UI)')
+    .description('run the Hearth desktop client (its UI in an app window), or with --headless a client with no UI')
     .option('--headless', 'no UI: connect, play/record WAV files, exit after --seconds')
     .option('--list-devices', 'list the sound cards (input and output) and exit')
     .option('-s, --server <host:port>', 'server to connect to')
@@ -29,6 +29,11 @@ export function registerClientCommand(program: Command): void {
     .option('--bootstrap-token <token>', "the server's one-time bootstrap token (first admin) for --register")
     .addOption(new Option('--voice <mode>', 'transmit mode').choices(['vad', 'ptt', 'continuous']))
     .option('--vad-threshold <dB>', 'voice activation threshold in dBFS', (v) => Number(v))
+    .option('--no-window', 'desktop UI: open no window, only print its address (remote use, tests)')
+    .option('--port <port>', 'desktop UI: port on 127.0.0.1 (default: random)', (v) => Number(v))
+    .option('--layout <manifest>', 'desktop UI: draw the UI with this layout plugin')
+    .option('--input <spec>', 'desktop UI: microphone: none, virtual, wav:PATH, portaudio:NAME (default: settings.json, else the system default)')
+    .option('--output <spec>', 'desktop UI: speaker: none, virtual, wav:PATH, portaudio:NAME')
     .action(async (o: Record<string, unknown>) => {
       if (o.listDevices) {
         const { listDevices } = await import('../client/audio/devices/index.js');
@@ -45,8 +50,28 @@ export function registerClientCommand(program: Command): void {
         }
       }
       if (!o.headless) {
-        err('hearth: the desktop UI is not built yet; run `hearth client --headless ...` (see README)');
-        process.exit(2);
+        const { runDesktop, DesktopError } = await import('../client/ui/desktop.js');
+        if (o.port !== undefined && !(Number.isInteger(o.port) && (o.port as number) >= 0 && (o.port as number) <= 65535)) {
+          err('hearth: --port must be 0-65535');
+          process.exit(2);
+        }
+        try {
+          const code = await runDesktop({
+            noWindow: o.window === false,
+            ...(o.port !== undefined ? { port: o.port as number } : {}),
+            ...(o.layout ? { layout: o.layout as string } : {}),
+            ...(o.input ? { input: o.input as string } : {}),
+            ...(o.output ? { output: o.output as string } : {}),
+          });
+          process.exit(code);
+        } catch (e) {
+          if (e instanceof DesktopError) {
+            err(`hearth: ${e.message}`);
+            process.exit(e.exitCode);
+          }
+          err(`hearth: ${(e as Error).message}`);
+          process.exit(1);
+        }
       }
       const { runHeadless, HeadlessError } = await import('../client/headless/run.js');
       const { startHeadlessContext } = await import('../client/headless/context.js');

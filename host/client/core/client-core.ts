@@ -17,42 +17,19 @@ import { AudioEngine } from '../audio/engine.js';
 import type { CaptureSpec, ChainGuestSpec, EngineReport, EngineSettings, PlaybackSpec } from '../audio/engine-protocol.js';
 import type { ServerMessage, WelcomeResult } from '../../protocol/server-messages.js';
 import { ActionQueue } from './action-queue.js';
+import { initialView, type ClientCoreOptions } from './core-options.js';
 import type { ClientAction } from './actions.js';
 import { Backoff } from './backoff.js';
 import { Latest } from './latest.js';
 import type { ClientConfigStore } from './config-store.js';
 import { loadSettings, saveSettings } from './settings-sync.js';
 import { buildSnapshot, type CoreView } from './snapshot-builder.js';
+import { errorOf, reportVoice } from './voice-report.js';
 import { handleLocalAction, LOCAL_ACTIONS, type LocalActionContext } from './local-actions.js';
-import { handleUiAction, mergeChat, UI_ACTIONS, uiViewFields, type UiActionContext } from './ui-actions.js';
+import { handleUiAction, MAX_CHAT, mergeChat, UI_ACTIONS, uiViewFields, type UiActionContext } from './ui-actions.js';
 import { emptySnapshot, type ClientError, type ClientSnapshot } from './snapshot.js';
 
-export interface ClientCoreOptions {
-  logger: Logger;
-  /** Trust-on-first-use store (known_hosts.json in the config dir). */
-  knownHostsFile: string;
-  capture?: CaptureSpec;
-  playback?: PlaybackSpec;
-  /** Device latency beyond one frame, for the echo canceller's reference (samples). */
-  extraEchoDelaySamples?: number;
-  chain?: ChainGuestSpec[];
-  settings?: Partial<EngineSettings>;
-  /** Per user name: local volume/mute/pan. */
-  userMix?: Record<string, { volume: number; muted: boolean; pan: number }>;
-  /** Voice lane overrides for tests (a relay in between). */
-  udpHost?: string;
-  udpPort?: number;
-  fallbackAfterMs?: number;
-  reconnect?: { baseMs?: number; maxMs?: number };
-  /**
-   * The user's config store: settings.json seeds the engine settings (explicit
-   * `settings` / `userMix` options win) and changes the user makes are saved
-   * back. Without it nothing is persisted (tests, one-off headless runs).
-   */
-  store?: ClientConfigStore;
-  /** Called when the user quits from the UI (action `quit`). */
-  onQuit?: () => void;
-}
+export type { ClientCoreOptions } from './core-options.js';
 
 /** Disconnect codes after which reconnecting would only repeat the refusal. */
 const FINAL_CODES = new Set(['KICKED', 'BANNED', 'SESSION_REPLACED', 'AUTH_FAILED']);
@@ -79,36 +56,8 @@ export class ClientCore {
   private constructor(readonly engine: AudioEngine, private readonly opts: ClientCoreOptions) {
     this.log = opts.logger.child({ component: 'client' });
     this.backoff = new Backoff(opts.reconnect?.baseMs, opts.reconnect?.maxMs);
-    const saved = opts.store ? loadSettings(opts.store) : null;
-    const ui = uiViewFields(opts.store);
-    this.view = {
-      conn: { ...emptySnapshot().connection },
-      control: null,
-      chat: [],
-      engine: null,
-      settings: {
-        gate: { mode: 'vad', thresholdDb: -45, hangoverMs: 300 },
-        selfMute: false,
-        deaf: false,
-        outputVolume: 1,
-        inputGainDb: 0,
-        speakers: {},
-        loopback: false,
-        ...saved?.engine,
-        ...opts.settings,
-      },
-      pttDown: false,
-      userMix: { ...saved?.userMix, ...(opts.userMix ?? {}) },
-      errors: [],
-      requests: {},
-      listenerLossPercent: 0,
-      tokenNames: new Map(),
-      available: null,
-      servers: ui.servers,
-      layout: ui.layout,
-      pttKey: ui.pttKey,
-      quitting: false,
-    };
+    const { view, saved, ui } = initialView(opts);
+    this.view = view;
     engine.on('report', (r: EngineReport) => {
       this.view.engine = r;
       this.publish();
@@ -329,26 +278,9 @@ export class ClientCore {
     this.publish();
   }
 
-  /**
-   * Tells the server what we measure about each speaker over the last
-   * report interval, so their encoders can spend FEC where it is needed.
-   */
+  /** Tells the server what we measure about each speaker (voice-report.ts). */
   private reportVoice(): void {
-    const r = this.view.engine;
-    const c = this.control;
-    if (!r || !c || c.closed) return;
-    const byToken = new Map([...c.state.users.values()].filter((u) => u.voiceToken !== undefined).map((u) => [u.voiceToken!, u.sessionId]));
-    const speakers: { sessionId: number; lossPercent: number; jitterMs: number }[] = [];
-    for (const s of r.speakers) {
-      const sessionId = byToken.get(s.token);
-      const prev = this.lastCounts.get(s.token) ?? { received: 0, lost: 0 };
-      this.lastCounts.set(s.token, { received: s.received, lost: s.lost });
-      const received = s.received - prev.received;
-      const lost = s.lost - prev.lost;
-      if (sessionId === undefined || received + lost <= 0) continue;
-      speakers.push({ sessionId, lossPercent: (100 * lost) / (received + lost), jitterMs: s.jitterMs });
-    }
-    if (speakers.length) c.reportVoice(speakers);
+    if (this.view.engine && this.control) reportVoice(this.view.engine, this.control, this.lastCounts);
   }
   private readonly lastCounts = new Map<number, { received: number; lost: number }>();
 
@@ -444,8 +376,7 @@ export class ClientCore {
   }
 
   private errorOf(err: unknown): ClientError {
-    if (err instanceof ServerError) return { code: err.code, message: err.message.replace(/^[A-Z_]+: /, ''), at: Date.now(), ...(err.details ? { details: err.details } : {}) };
-    return { code: 'CLIENT_ERROR', message: (err as Error).message ?? String(err), at: Date.now() };
+    return errorOf(err);
   }
 
   private addError(code: string, message: string, details?: Record<string, unknown>): ClientError {

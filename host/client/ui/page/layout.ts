@@ -1,0 +1,143 @@
+// Draws a LayoutTree (components.ts): rows and columns as flex boxes with
+// weights, tabs as an accessible tablist, panels as labelled regions, text as
+// headings/paragraphs/notices, widgets by name.
+import { h, type Child, type VChild, type VElement } from './vdom.js';
+import { invalidate, store, ui } from './state.js';
+import type { ClientSnapshot, LayoutNode, LayoutTree, WidgetName } from './types.js';
+import { WIDGET_RENDERERS } from './widgets.js';
+
+function tabsNode(n: Extract<LayoutNode, { kind: 'tabs' }>, path: string, s: ClientSnapshot, level: number): VElement {
+  const sel = Math.min(ui.tabs.get(path) ?? 0, n.tabs.length - 1);
+  const id = (i: number, what: 'tab' | 'panel'): string => `${path}-${what}${i}`;
+  const choose = (i: number, focus: boolean): void => {
+    ui.tabs.set(path, i);
+    invalidate();
+    if (focus) requestAnimationFrame(() => document.getElementById(id(i, 'tab'))?.focus());
+  };
+  const onKey = (e: Event): void => {
+    const k = (e as KeyboardEvent).key;
+    const last = n.tabs.length - 1;
+    const next = k === 'ArrowRight' ? (sel === last ? 0 : sel + 1) : k === 'ArrowLeft' ? (sel === 0 ? last : sel - 1) : k === 'Home' ? 0 : k === 'End' ? last : -1;
+    if (next >= 0) {
+      e.preventDefault();
+      choose(next, true);
+    }
+  };
+  return h(
+    'div',
+    { class: 'tabs' },
+    h(
+      'div',
+      { role: 'tablist', 'aria-label': n.label, class: 'tablist', on: { keydown: onKey } },
+      n.tabs.map((t, i) =>
+        h(
+          'button',
+          {
+            key: `${i}:${t.label}`,
+            type: 'button',
+            role: 'tab',
+            id: id(i, 'tab'),
+            'aria-selected': i === sel ? 'true' : 'false',
+            'aria-controls': id(i, 'panel'),
+            tabindex: i === sel ? 0 : -1,
+            on: { click: () => choose(i, false) },
+          },
+          t.label,
+        ),
+      ),
+    ),
+    // Every tab's panel stays mounted (hidden ones are out of the accessibility
+    // tree), so a half-typed form survives switching tabs.
+    n.tabs.map((t, i) =>
+      h('div', { key: `${i}:${t.label}`, role: 'tabpanel', id: id(i, 'panel'), 'aria-labelledby': id(i, 'tab'), hidden: i !== sel, class: 'tabpanel' }, node(t.child, `${path}.${i}`, s, level)),
+    ),
+  );
+}
+
+// Widget memo: a widget is rebuilt only when the parts of the snapshot it
+// reads (or page-local state) changed; otherwise its previous VNode subtree is
+// reused as is and patch() skips it. At 200 snapshots/s most frames change
+// only the speaking lights and the level meter, so most widgets are skipped.
+type Slice = (s: ClientSnapshot) => unknown;
+const SLICES: Record<WidgetName, Slice[]> = {
+  connect: [(s) => s.connection, (s) => s.servers],
+  certificate: [(s) => s.connection.certificate, (s) => s.connection.fingerprint],
+  connection: [(s) => s.connection, (s) => s.self, (s) => [s.voice.rttMs, s.voice.lossPercent, s.voice.listenerLossPercent, s.voice.mode], (s) => (s.connection.nextRetryAt ? Math.ceil((s.connection.nextRetryAt - Date.now()) / 1000) : 0)],
+  channels: [(s) => s.channels, (s) => s.users, (s) => s.speaking, (s) => s.self, (s) => s.requests],
+  chat: [(s) => s.chat, (s) => s.users, (s) => s.channels, (s) => s.self],
+  voice: [(s) => [s.audio.mode, s.audio.thresholdDb, s.audio.selfMute, s.audio.selfDeaf, s.audio.pttDown, s.audio.transmitting, Math.round(s.audio.inputLevelDb), s.pttKey]],
+  devices: [(s) => [s.audio.available, s.audio.input, s.audio.output, s.audio.loopback]],
+  users: [(s) => s.users, (s) => s.self, (s) => s.voice.speakers, (s) => s.requests, (s) => s.speaking],
+  plugins: [(s) => s.plugins],
+  errors: [(s) => s.errors],
+  stats: [(s) => s.voice, (s) => s.audio.clock, (s) => s.audio.cpu],
+};
+const memo = new Map<string, { sig: string; v: VElement }>();
+let frameCache = new Map<Slice, string>();
+export function beginFrame(): void {
+  frameCache = new Map();
+}
+function signature(w: WidgetName, s: ClientSnapshot, dense: boolean): string {
+  let sig = `${store.uiStamp}|${dense ? 1 : 0}`;
+  for (const f of SLICES[w] ?? []) {
+    let j = frameCache.get(f);
+    if (j === undefined) frameCache.set(f, (j = JSON.stringify(f(s)) ?? ''));
+    sig += '|' + j;
+  }
+  return sig;
+}
+
+export function node(n: LayoutNode, path: string, s: ClientSnapshot, level: number): VChild {
+  switch (n.kind) {
+    case 'row':
+    case 'column': {
+      const gap = n.gap ?? 8;
+      return h(
+        'div',
+        { class: `flex ${n.kind}`, style: `gap:${gap}px` },
+        n.children.map((c, i) => h('div', { key: i, class: 'cell', style: `flex:${n.weights?.[i] ?? 1} 1 0` }, node(c, `${path}.${i}`, s, level))),
+      );
+    }
+    case 'tabs':
+      return tabsNode(n, path, s, level);
+    case 'panel': {
+      const hid = `${path}-h`;
+      return h('section', { class: 'panel', 'aria-labelledby': hid }, h(`h${Math.min(6, level)}`, { id: hid, class: 'panel-title' }, n.title), node(n.child, `${path}.0`, s, level + 1));
+    }
+    case 'text':
+      if (n.style === 'heading') return h(`h${Math.min(6, level)}`, { class: 'text-heading' }, n.text);
+      if (n.style === 'notice') return h('div', { class: 'notice', role: 'status' }, n.text);
+      return h('p', { class: 'text-body' }, n.text);
+    case 'widget': {
+      const r = WIDGET_RENDERERS[n.widget];
+      if (!r) return h('p', { class: 'notice' }, `Unknown widget ${String(n.widget)}`);
+      const sig = signature(n.widget, s, !!n.dense);
+      const hit = memo.get(path);
+      if (hit && hit.sig === sig) return hit.v;
+      let out: Child;
+      try {
+        out = r(s, path.replace(/[^a-zA-Z0-9_-]/g, '_'), !!n.dense);
+      } catch (err) {
+        out = h('p', { class: 'notice', role: 'alert' }, `This part of the window failed to draw: ${(err as Error).message}`);
+      }
+      const v = h('div', { class: `widget w-${n.widget}${n.dense ? ' dense' : ''}`, 'data-widget': n.widget }, out);
+      memo.set(path, { sig, v });
+      if (memo.size > 200) memo.clear();
+      return v;
+    }
+  }
+}
+
+let lastTheme = '';
+export function applyTheme(t: LayoutTree): void {
+  // Only when it changed: a root font-size write restyles the whole document.
+  const key = JSON.stringify([t.theme ?? null, t.title ?? null]);
+  if (key === lastTheme) return;
+  lastTheme = key;
+  const root = document.documentElement;
+  const scale = t.theme?.scale ?? 1;
+  root.style.fontSize = `${Math.round(scale * 100)}%`;
+  root.dataset.density = t.theme?.density ?? 'normal';
+  root.dataset.contrast = t.theme?.contrast ?? 'normal';
+  document.title = t.title ?? 'Hearth';
+}

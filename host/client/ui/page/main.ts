@@ -1,0 +1,320 @@
+// The Hearth desktop page. One WebSocket to the client core: the newest
+// {snapshot, layout} replaces the previous one (older ones are never drawn),
+// and a requestAnimationFrame loop draws the newest state at most once per
+// frame, only when something changed. Nothing here waits on the network.
+import { builtinLayout } from '../builtin-layout.js';
+import { applyTheme, beginFrame, node } from './layout.js';
+import { invalidate, post, send, setSender, store, ui, type PageMessage } from './state.js';
+import type { ClientSnapshot, LayoutTree } from './types.js';
+import { h, render, type VChild } from './vdom.js';
+import { isPttKey } from './widgets.js';
+import { emptySnapshot } from '../../core/snapshot.js';
+
+declare global {
+  interface Window {
+    __HEARTH_FIXTURE__?: { snapshot: ClientSnapshot; layout?: LayoutTree | null; choices?: LayoutChoice[] };
+    __HEARTH_SENT__?: PageMessage[];
+    __HEARTH_PAGE__?: { store: typeof store; ui: typeof ui; apply: (m: unknown) => void };
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Incoming messages (host/client/ui/protocol.ts)
+//   {"type":"hello","protocol":1,"ackWindow":2}
+//   {"type":"snapshot","seq":N,"state":ClientSnapshot}   answered at once with {"type":"ack","seq":N}
+//   {"type":"layout","seq":N,"tree":LayoutTree,"plugin","notice","choices":[...]}
+//   {"type":"refused","reason":"..."}
+// Also accepted (fixtures, older cores): {"type":"snapshot","snapshot":...,"layout":...}.
+
+export interface LayoutChoice {
+  id: string;
+  name: string;
+  description: string;
+  active: boolean;
+}
+
+interface Incoming {
+  type?: string;
+  seq?: number;
+  state?: ClientSnapshot;
+  snapshot?: ClientSnapshot;
+  layout?: LayoutTree | null;
+  tree?: LayoutTree;
+  plugin?: string | null;
+  notice?: string | null;
+  choices?: LayoutChoice[];
+  reason?: string;
+}
+
+function apply(raw: unknown): void {
+  const m = raw as Incoming;
+  if (!m || typeof m !== 'object') return;
+  switch (m.type) {
+    case 'snapshot': {
+      if (typeof m.seq === 'number') post({ type: 'ack', seq: m.seq });
+      const snap = m.state ?? m.snapshot;
+      if (!snap) return;
+      store.snapshot = snap;
+      store.received++;
+      if (m.layout && typeof m.layout === 'object') setLayout(m.layout);
+      store.dirty = true;
+      return;
+    }
+    case 'layout':
+      if (m.tree && typeof m.tree === 'object') setLayout(m.tree);
+      store.layoutPlugin = m.plugin ?? null;
+      store.layoutChoices = Array.isArray(m.choices) ? m.choices : [];
+      invalidate();
+      return;
+    case 'refused':
+      store.refused = m.reason ?? 'refused';
+      console.warn('hearth: the core refused a page message:', m.reason);
+      invalidate();
+      return;
+    case 'hello':
+    default:
+      return;
+  }
+}
+
+let layoutJson = '';
+function setLayout(t: LayoutTree): void {
+  const j = JSON.stringify(t);
+  if (j === layoutJson && store.layout) return;
+  layoutJson = j;
+  store.layout = t;
+  applyTheme(t);
+}
+
+// ---------------------------------------------------------------------------
+// Transport
+
+function socketUrl(): string {
+  // The page lives at http://127.0.0.1:PORT/SECRET/ and its socket at .../SECRET/ws.
+  const u = new URL('ws', location.href);
+  u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const s = new URLSearchParams(location.search).get('s');
+  if (s) u.searchParams.set('s', s);
+  u.hash = '';
+  return u.href;
+}
+
+const SNAPSHOT_HEAD = /^\{"type":"snapshot","seq":(\d+),"state":/;
+let pendingRaw: string | null = null;
+function takePending(): void {
+  if (pendingRaw === null) return;
+  const raw = pendingRaw;
+  pendingRaw = null;
+  try {
+    const m = JSON.parse(raw) as Incoming;
+    if (m.state) store.snapshot = m.state;
+  } catch {
+    /* dropped; the next one replaces it */
+  }
+}
+
+function connectSocket(): void {
+  const url = socketUrl();
+  let delay = 250;
+  let ws: WebSocket | null = null;
+  const outbox: string[] = [];
+  setSender((m) => {
+    const j = JSON.stringify(m);
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(j);
+    else if (m.type === 'action' && outbox.length < 100) outbox.push(j);
+  });
+  const open = (): void => {
+    ws = new WebSocket(url);
+    ws.onopen = () => {
+      delay = 250;
+      store.link = 'open';
+      for (const j of outbox.splice(0)) ws!.send(j);
+      sendViewport();
+      invalidate();
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data !== 'string') return;
+      // A snapshot is acked at once but parsed only when a frame draws it:
+      // one that a newer one replaces before the next frame is never parsed.
+      const head = ev.data.slice(0, 64);
+      const m = SNAPSHOT_HEAD.exec(head);
+      if (m) {
+        post({ type: 'ack', seq: Number(m[1]) });
+        pendingRaw = ev.data;
+        store.received++;
+        store.dirty = true;
+        return;
+      }
+      try {
+        apply(JSON.parse(ev.data));
+      } catch {
+        /* a malformed message is dropped; the next snapshot replaces it anyway */
+      }
+    };
+    ws.onclose = () => {
+      store.link = 'closed';
+      invalidate();
+      window.setTimeout(open, delay);
+      delay = Math.min(delay * 2, 5000);
+    };
+  };
+  open();
+}
+
+function useFixture(f: NonNullable<Window['__HEARTH_FIXTURE__']>): void {
+  store.link = 'fixture';
+  window.__HEARTH_SENT__ ??= [];
+  setSender(() => undefined);
+  apply({ type: 'snapshot', snapshot: f.snapshot, layout: f.layout ?? null });
+  if (f.choices) apply({ type: 'layout', tree: f.layout ?? undefined, plugin: null, notice: null, choices: f.choices });
+}
+
+let vpTimer = 0;
+function sendViewport(): void {
+  post({ type: 'viewport', width: window.innerWidth, height: window.innerHeight });
+}
+window.addEventListener('resize', () => {
+  window.clearTimeout(vpTimer);
+  vpTimer = window.setTimeout(() => {
+    sendViewport();
+    invalidate();
+  }, 150);
+});
+
+// ---------------------------------------------------------------------------
+// Push-to-talk while the window has focus
+
+let pttHeld = false;
+function typingIn(t: EventTarget | null): boolean {
+  const el = t as HTMLElement | null;
+  if (!el || !el.tagName) return false;
+  if (el.tagName === 'TEXTAREA' || el.isContentEditable) return true;
+  if (el.tagName === 'INPUT') {
+    const type = (el as HTMLInputElement).type;
+    return !['checkbox', 'radio', 'range', 'button', 'submit'].includes(type);
+  }
+  return el.tagName === 'SELECT';
+}
+window.addEventListener('keydown', (e) => {
+  if (ui.capturingKey) {
+    if (e.key === 'Tab') return; // never trap the keyboard
+    e.preventDefault();
+    if (e.key !== 'Escape') {
+      ui.pttKey = e.code;
+      send({ type: 'ptt.key', key: e.code });
+    }
+    ui.capturingKey = false;
+    invalidate();
+    return;
+  }
+  if (store.snapshot?.audio.mode !== 'ptt' || !isPttKey(e) || typingIn(e.target)) return;
+  e.preventDefault();
+  if (!pttHeld && !e.repeat) {
+    pttHeld = true;
+    send({ type: 'ptt', down: true });
+  }
+});
+window.addEventListener('keyup', (e) => {
+  if (pttHeld && isPttKey(e)) {
+    e.preventDefault();
+    pttHeld = false;
+    send({ type: 'ptt', down: false });
+  }
+});
+window.addEventListener('blur', () => {
+  if (pttHeld) {
+    pttHeld = false;
+    send({ type: 'ptt', down: false });
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Drawing
+
+const LINK_TEXT: Record<string, string> = {
+  connecting: 'Connecting to the Hearth client…',
+  closed: 'Lost the connection to the Hearth client on this computer. Trying again…',
+};
+
+function layoutInputOf(s: ClientSnapshot): Parameters<typeof builtinLayout>[0] {
+  return {
+    status: s.connection.status,
+    role: (s.self?.role ?? null) as 'guest' | 'member' | 'moderator' | 'admin' | null,
+    certificatePending: !!s.connection.certificate,
+    serverName: s.connection.server?.name ?? null,
+    viewport: { width: window.innerWidth, height: window.innerHeight },
+    users: s.users.length,
+    channels: s.channels.length,
+    errors: s.errors.length,
+  };
+}
+
+function layoutChooser(): VChild | null {
+  const choices = store.layoutChoices;
+  if (choices.length < 2) return null;
+  const active = choices.find((c) => c.active)?.id ?? '';
+  return h(
+    'div',
+    { class: 'layout-choice' },
+    h('label', { for: 'layout-select' }, 'Layout'),
+    h(
+      'select',
+      { id: 'layout-select', value: active, on: { change: (e) => send({ type: 'layout.select', pluginId: (e.target as HTMLSelectElement).value || null }) } },
+      choices.map((c) => h('option', { key: c.id, value: c.id, title: c.description }, c.name)),
+    ),
+  );
+}
+
+function draw(): void {
+  takePending();
+  const s = store.snapshot ?? emptySnapshot();
+  beginFrame();
+  // Until the core has sent a layout (or in a fixture without one), the built-in layout.
+  const tree = store.layout ?? builtinLayout(layoutInputOf(s));
+  applyTheme(tree);
+  const linkText = LINK_TEXT[store.link];
+  const children: VChild[] = [
+    h(
+      'header',
+      { class: 'top' },
+      h('h1', null, tree.title ?? 'Hearth'),
+      h('p', { class: 'link', role: 'status' }, linkText && (store.link !== 'connecting' || !store.snapshot) ? linkText : s.quitting ? 'Hearth has quit. You can close this window.' : ''),
+      layoutChooser(),
+      store.link === 'fixture' || store.link === 'open' ? h('button', { type: 'button', class: 'quiet', on: { click: () => send({ type: 'quit' }) } }, 'Quit Hearth') : null,
+    ),
+    h(
+      'main',
+      { id: 'main' },
+      node(tree.root, 'L', s, 2),
+    ),
+  ];
+  render(document.getElementById('app')!, children);
+}
+
+function frame(): void {
+  requestAnimationFrame(frame);
+  if (!store.dirty) return;
+  store.dirty = false;
+  store.frames++;
+  try {
+    const t0 = performance.now();
+    draw();
+    const dt = performance.now() - t0;
+    store.drawMs = dt;
+    if (dt > store.maxDrawMs) store.maxDrawMs = dt;
+  } catch (err) {
+    // Never leave the window blank or frozen: report, and try again next frame.
+    console.error('hearth: render failed', err);
+    store.dirty = true;
+  }
+}
+
+// The reconnect countdown ticks without new snapshots.
+window.setInterval(() => {
+  if (store.snapshot?.connection.status === 'reconnecting') invalidate();
+}, 500);
+
+window.__HEARTH_PAGE__ = { store, ui, apply };
+if (window.__HEARTH_FIXTURE__) useFixture(window.__HEARTH_FIXTURE__);
+else connectSocket();
+requestAnimationFrame(frame);
