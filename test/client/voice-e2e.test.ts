@@ -130,7 +130,10 @@ test('5 % loss, 30 ms jitter, reordering and duplication: loss accounted for, no
     // A drop just before the spurt's first packet is not a loss the receiver can know of (the
     // spurt starts at the first packet it sees); allow those two.
     assert.ok(sp.lost >= relay.impaired.dropped - 2, `lost ${sp.lost} >= dropped ${relay.impaired.dropped} - 2`);
-    assert.ok(sp.lost <= relay.impaired.dropped + sp.late + 2, `lost ${sp.lost} accounts for dropped ${relay.impaired.dropped} + late ${sp.late}`);
+    // On a loaded machine B's clock may run late or skip ticks; a packet that
+    // arrives after its turn then counts as late, one dropped to shrink as dropped.
+    const slack = sp.late + sp.dropped + stats.audio.clock.underruns + 2;
+    assert.ok(sp.lost <= relay.impaired.dropped + slack, `lost ${sp.lost} accounts for dropped ${relay.impaired.dropped} (+ ${slack} late, shrink drops and clock underruns)`);
     assert.ok(sp.duplicate >= 1, 'duplicates were seen and dropped');
     assert.ok(sp.maxDepthMs > 40, `depth grew under jitter (max ${sp.maxDepthMs} ms)`);
     assert.is(sp.targetMs, 40, `depth shrank back once the network calmed (now ${sp.targetMs} ms)`);
