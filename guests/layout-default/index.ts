@@ -74,7 +74,8 @@ export function on_layout(): i32 {
   if (li === null) li = new LayoutInput();
   const narrow = li.width < NARROW;
   const root = li.inSession ? inSession(li, narrow) : signedOut(li, narrow);
-  const title = li.serverName.length > 0 && li.inSession ? "Hearth: " + li.serverName : "Hearth";
+  // The server's name in the title, unless it is just "Hearth" (the default name).
+  const title = li.serverName.length > 0 && li.serverName != "Hearth" && li.inSession ? "Hearth: " + li.serverName : "Hearth";
   outputLayout(layoutTree(root, title, new Theme(1, "normal", "normal")));
   return 0;
 }

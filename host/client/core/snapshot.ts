@@ -83,8 +83,8 @@ export interface ClientSnapshot {
   requests: Record<string, { ok: boolean; result?: unknown; error?: ClientError }>;
   /** Saved servers (servers.json); passwords never leave the core, only whether one is stored. */
   servers: { list: SavedServerView[]; lastServerId: string | null };
-  /** The layout plugin chosen in settings.json (null: the default one). */
-  layout: { active: string | null };
+  /** The layout plugin chosen in settings.json (null: the default one); `selections` counts layout.select actions (choosing the same one again restarts it). */
+  layout: { active: string | null; selections: number };
   /** KeyboardEvent.code of the push-to-talk key (settings.json). */
   pttKey: string;
   /** The user asked to quit (the desktop runner is shutting down). */
@@ -130,7 +130,7 @@ export function emptySnapshot(): ClientSnapshot {
     errors: [],
     requests: {},
     servers: { list: [], lastServerId: null },
-    layout: { active: null },
+    layout: { active: null, selections: 0 },
     pttKey: 'Space',
     quitting: false,
   };

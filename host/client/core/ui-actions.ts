@@ -53,7 +53,7 @@ export function uiViewFields(store: ClientConfigStore | undefined): Pick<CoreVie
   } catch {
     // a bad settings.json is reported once, by loadSettings in the core
   }
-  return { servers: servers.value, layout: { active: layout }, pttKey, quitting: false, error: servers.error };
+  return { servers: servers.value, layout: { active: layout, selections: 0 }, pttKey, quitting: false, error: servers.error };
 }
 
 export function mergeChat(chat: ChatMessageView[], more: ChatMessageView[]): void {
@@ -118,7 +118,7 @@ export async function handleUiAction(ctx: UiActionContext, a: ClientAction): Pro
       break;
     }
     case 'layout.select':
-      v.layout = { active: a.pluginId };
+      v.layout = { active: a.pluginId, selections: v.layout.selections + 1 };
       store?.updateSettings((cur) => ({ ...cur, ui: { ...cur.ui, layout: a.pluginId } }));
       break;
     case 'ptt.key':

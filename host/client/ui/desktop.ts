@@ -5,7 +5,7 @@
 // line it prints is the UI's address with its secret, window or not.
 // It exits cleanly on SIGINT / SIGTERM, when the user quits from the UI, or
 // when the app window it opened is closed.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -18,7 +18,7 @@ import { clientPaths, type ClientPaths } from '../core/paths.js';
 import { loadSettings } from '../core/settings-sync.js';
 import { openUi } from './launch.js';
 import { followLayoutChoice, LayoutHost, shippedLayouts, type LayoutChoice } from './layout-host.js';
-import { UiServer } from './ui-server.js';
+import { DEFAULT_STATIC_DIR, UiServer } from './ui-server.js';
 
 /** dist/host/client/ui → the package root (manifests/, guests/*\/build/). */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -126,6 +126,11 @@ export async function startDesktop(o: DesktopOptions = {}): Promise<Desktop> {
     throw err;
   }
   print(ui.url);
+  const page = join(o.staticDir ?? DEFAULT_STATIC_DIR, 'index.html');
+  if (!existsSync(page)) {
+    logger.warn({ page }, 'the UI page is not built');
+    print(`the UI page is not built (${page} is missing): run node scripts/build-ui.mjs`);
+  }
   logger.info({ port: ui.port, noWindow: Boolean(o.noWindow) }, `desktop UI at 127.0.0.1:${ui.port}`);
   if (!o.noWindow) {
     const started = Date.now();

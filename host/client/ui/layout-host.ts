@@ -292,14 +292,15 @@ export class LayoutHost extends EventEmitter {
 
 /**
  * Follows the layout choice in the state (action layout.select, saved in
- * settings.json): a change loads the new plugin at once, no restart.
+ * settings.json): each choice loads the plugin at once, no restart (choosing
+ * the one in use again restarts it, e.g. after a fault).
  * Returns the unsubscribe function.
  */
 export function followLayoutChoice(state: Latest<ClientSnapshot>, host: LayoutHost): () => void {
-  let seen = state.get().layout.active;
+  let seen = state.get().layout.selections;
   return state.subscribe((s) => {
-    if (s.layout.active === seen) return;
-    seen = s.layout.active;
-    void host.select(seen);
+    if (s.layout.selections === seen) return;
+    seen = s.layout.selections;
+    void host.select(s.layout.active);
   });
 }

@@ -12,12 +12,14 @@ function tabsNode(n: Extract<LayoutNode, { kind: 'tabs' }>, path: string, s: Cli
   const choose = (i: number, focus: boolean): void => {
     ui.tabs.set(path, i);
     invalidate();
-    if (focus) requestAnimationFrame(() => document.getElementById(id(i, 'tab'))?.focus());
+    if (focus) document.getElementById(id(i, 'tab'))?.focus();
   };
   const onKey = (e: Event): void => {
     const k = (e as KeyboardEvent).key;
     const last = n.tabs.length - 1;
-    const next = k === 'ArrowRight' ? (sel === last ? 0 : sel + 1) : k === 'ArrowLeft' ? (sel === 0 ? last : sel - 1) : k === 'Home' ? 0 : k === 'End' ? last : -1;
+    // From the focused tab, not the last render: two quick presses move two tabs.
+    const at = Number((e.target as HTMLElement).closest('[role=tab]')?.getAttribute('data-index') ?? sel);
+    const next = k === 'ArrowRight' ? (at === last ? 0 : at + 1) : k === 'ArrowLeft' ? (at === 0 ? last : at - 1) : k === 'Home' ? 0 : k === 'End' ? last : -1;
     if (next >= 0) {
       e.preventDefault();
       choose(next, true);
@@ -37,6 +39,7 @@ function tabsNode(n: Extract<LayoutNode, { kind: 'tabs' }>, path: string, s: Cli
             type: 'button',
             role: 'tab',
             id: id(i, 'tab'),
+            'data-index': i,
             'aria-selected': i === sel ? 'true' : 'false',
             'aria-controls': id(i, 'panel'),
             tabindex: i === sel ? 0 : -1,

@@ -55,12 +55,17 @@ function dispatch(this: HTMLElement & HandlerHost, ev: Event): void {
   this.__h?.[ev.type]?.(ev);
 }
 
-const PROP_KEYS = new Set(['value', 'checked', 'selected', 'indeterminate']);
+const PROP_KEYS = new Set(['value', 'defaultValue', 'checked', 'selected', 'indeterminate']);
 /** Elements whose value/checked are live properties (an <option>'s value stays an attribute). */
 const LIVE = new Set(['INPUT', 'SELECT', 'TEXTAREA', 'METER', 'PROGRESS']);
 
 function setProp(el: HTMLElement, name: string, v: unknown, old: unknown): void {
   if (name === 'key' || name === 'hook') return;
+  if (name === 'defaultValue') {
+    // Uncontrolled: the initial value only; afterwards the control is the user's.
+    if (old === undefined && v !== undefined) (el as HTMLInputElement).value = String(v);
+    return;
+  }
   if (name === 'on') {
     const host = el as HTMLElement & HandlerHost;
     const next = (v ?? {}) as Record<string, Handler | undefined>;
@@ -78,7 +83,7 @@ function setProp(el: HTMLElement, name: string, v: unknown, old: unknown): void 
     }
     return;
   }
-  if (PROP_KEYS.has(name) && LIVE.has(el.tagName)) {
+  if (name !== 'defaultValue' && PROP_KEYS.has(name) && LIVE.has(el.tagName)) {
     const rec = el as unknown as Record<string, unknown>;
     if (name === 'value') {
       const s = v === undefined || v === null ? '' : String(v);

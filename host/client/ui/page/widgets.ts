@@ -96,7 +96,7 @@ const connectW: Widget = (s, idp) => {
         'div',
         { class: 'row-fields' },
         field(`${idp}-host`, 'Server address', { autocomplete: 'off', required: true, placeholder: 'voice.example.org', spellcheck: 'false' }),
-        field(`${idp}-port`, 'Port', { type: 'number', min: 1, max: 65535, value: '64738', class: 'port', required: true }),
+        field(`${idp}-port`, 'Port', { type: 'number', min: 1, max: 65535, defaultValue: '64738', class: 'port', required: true }),
       ),
       h(
         'div',
@@ -241,7 +241,7 @@ function manageForm(s: ClientSnapshot, ch: ChannelView, idp: string): VElement {
       'form',
       { class: 'inline', on: { submit: (e) => (e.preventDefault(), val('name') && request('channel.edit', { channelId: ch.id, name: val('name') }, `rename ${ch.name} to ${val('name')}`)) } },
       h('label', { for: `${fid}-name` }, 'New name'),
-      h('input', { id: `${fid}-name`, value: ch.name, autocomplete: 'off' }),
+      h('input', { id: `${fid}-name`, defaultValue: ch.name, autocomplete: 'off' }),
       h('button', { type: 'submit' }, 'Rename'),
     ),
     h(
@@ -258,7 +258,7 @@ function manageForm(s: ClientSnapshot, ch: ChannelView, idp: string): VElement {
           h('label', { for: `${fid}-parent` }, 'Move under'),
           h(
             'select',
-            { id: `${fid}-parent`, value: String(ch.parentId) },
+            { id: `${fid}-parent`, defaultValue: String(ch.parentId) },
             parents.map((p) => h('option', { key: p.id, value: String(p.id) }, p.name)),
           ),
           h('button', { type: 'submit' }, 'Move'),
@@ -707,7 +707,7 @@ const usersW: Widget = (s, idp) => {
             'div',
             { class: 'field' },
             h('label', { for: `${idp}-dur` }, 'Ban duration'),
-            h('select', { id: `${idp}-dur`, value: '86400' }, DURATIONS.map(([l, v]) => h('option', { key: l, value: v === null ? '' : String(v) }, l))),
+            h('select', { id: `${idp}-dur`, defaultValue: '86400' }, DURATIONS.map(([l, v]) => h('option', { key: l, value: v === null ? '' : String(v) }, l))),
           ),
           h(
             'div',
