@@ -64,9 +64,9 @@ const KIND_NOTES: Record<PluginKind, { what: string; hooks: string; try: string 
     try: 'set `"gain"` in the config and listen',
   },
   layout: {
-    what: 'a layout view: `/tree` renders the channel tree with who is in each channel',
-    hooks: '`on_command` (reads the server state with `hearth_state_read`)',
-    try: 'type `/tree`',
+    what: "a layout for the desktop client: arranges the window's widgets (panels, tabs) from the connection state and window size",
+    hooks: '`on_layout` (capability `ui.layout`: LayoutInput in, a LayoutTree out; docs/PLUGINS.md §14)',
+    try: 'run `npx hearth client --layout DIR/manifest.json`, or pick it in the window\'s Layout menu',
   },
 };
 

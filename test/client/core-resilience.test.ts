@@ -4,7 +4,7 @@
 // goes away and comes back is reconnected to with backoff, and the state says so.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createUser, PASSWORD, startServer, tempDir, type TestServer } from '../helpers/server.js';
 import { connectCore, startCore } from '../helpers/client.js';
@@ -116,6 +116,23 @@ test('a changed certificate is refused with a clear error and no retry', async (
     // The user accepts the new certificate: it is pinned and the connection goes through.
     a.push({ type: 'trust.accept', hostKey: `127.0.0.1:${t.port}`, fingerprint: t.fingerprint });
     await a.state.until((x) => x.connection.status === 'connected');
+  } finally {
+    await a.close();
+  }
+});
+
+test('first use with confirmation (the desktop UI): the fingerprint is shown, nothing is sent until the user accepts', async () => {
+  const knownHostsFile = join(tempDir('hearth-tofu-'), 'known_hosts.json');
+  const a = await startCore({ knownHostsFile, confirmFirstUse: true });
+  try {
+    a.push({ type: 'connect', server: { host: '127.0.0.1', port: t.port }, username: 'ann', password: PASSWORD });
+    const s = await a.state.until((x) => x.connection.status === 'failed');
+    assert.is(s.connection.error!.code, 'CERT_UNKNOWN');
+    assert.equal(s.connection.certificate, { hostKey: `127.0.0.1:${t.port}`, pinned: null, offered: t.fingerprint, changed: false });
+    assert.not.ok(t.server.hub.online.some((c) => c.session.username === 'ann'), 'no session was opened: no password was sent');
+    a.push({ type: 'trust.accept', hostKey: `127.0.0.1:${t.port}`, fingerprint: t.fingerprint });
+    await a.state.until((x) => x.connection.status === 'connected');
+    assert.match(readFileSync(knownHostsFile, 'utf8'), new RegExp(t.fingerprint));
   } finally {
     await a.close();
   }

@@ -142,17 +142,7 @@ test('effect: builds, applies gain and the soft limiter to a 960-sample frame (b
   }
 });
 
-test('layout: builds, /tree renders the channel tree from the state', async () => {
-  const dir = await pluginNew('my-layout', 'layout', tmp, sink);
-  const { host } = await buildAndLoad(dir);
-  try {
-    host.publishState(state);
-    const r = await host.command({ command: 'tree', args: '', user: ann, channelId: 1, ts: T0 });
-    assert.equal(r, { pluginId: 'my-layout', reply: ['Lobby: ann, cy', '  Games', '    Chess: bob (muted)', '  Quiet'].join('\n') });
-  } finally {
-    await host.close();
-  }
-});
+// The layout template (on_layout, for the desktop client) is tested in test/ui/layout-template.test.ts.
 
 test('the example examples/greeter-bot builds and works', async () => {
   const dir = join(tmp, 'greeter-bot');

@@ -167,6 +167,31 @@ export class ControlClient extends EventEmitter {
     });
   }
 
+  /**
+   * Opens TLS only to read the server certificate's SHA-256 fingerprint, and
+   * closes at once: nothing is sent. For asking the user about a server seen
+   * for the first time, before anything (a password above all) goes to it.
+   */
+  static probeFingerprint(host: string, port: number, timeoutMs = 10_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({ host, port, minVersion: 'TLSv1.3', rejectUnauthorized: false, servername: isIP(host) === 0 ? host : undefined } as tls.ConnectionOptions);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`no TLS handshake with ${host}:${port} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        const fp = fingerprintFormat(socket.getPeerCertificate().fingerprint256 ?? '');
+        socket.destroy();
+        resolve(fp);
+      });
+    });
+  }
+
   private onMessage(m: ServerMessage): void {
     if (m.type === 'reply' || (m.type === 'error' && m.id !== undefined)) {
       const p = typeof m.id === 'number' ? this.pending.get(m.id) : undefined;

@@ -199,6 +199,29 @@ export class ClientCore {
     v.conn.username = a.username;
     v.conn.error = null;
     this.publish();
+    const hostKey = `${a.server.host}:${a.server.port}`;
+    if (this.opts.confirmFirstUse && !a.fingerprint && !retrying) {
+      let pinned: string | undefined;
+      try {
+        pinned = new KnownHosts(this.opts.knownHostsFile).get(hostKey);
+      } catch (err) {
+        return this.fail('CONFIG_INVALID', (err as Error).message);
+      }
+      if (pinned === undefined) {
+        let offered: string;
+        try {
+          offered = await ControlClient.probeFingerprint(a.server.host, a.server.port);
+        } catch (err) {
+          return this.lost('SERVER_UNREACHABLE', `cannot reach ${hostKey}: ${(err as Error).message}`);
+        }
+        // Nothing has been sent: the user decides (trust.accept pins it and connects).
+        v.conn.certificate = { hostKey, pinned: null, offered, changed: false };
+        v.conn.status = 'failed';
+        v.conn.error = this.addError('CERT_UNKNOWN', `first connection to ${hostKey}: check that the certificate fingerprint ${offered} is the one the server printed, then accept it`);
+        this.publish();
+        return;
+      }
+    }
     let control: ControlClient;
     try {
       control = await ControlClient.connect({

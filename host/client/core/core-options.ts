@@ -33,6 +33,13 @@ export interface ClientCoreOptions {
   store?: ClientConfigStore;
   /** Called when the user quits from the UI (action `quit`). */
   onQuit?: () => void;
+  /**
+   * Ask before trusting a server seen for the first time: the connection
+   * stops at `certificate` (pinned null, offered shown) until the user sends
+   * trust.accept. The desktop UI sets it; the headless client trusts on first
+   * use and pins, as SSH does with StrictHostKeyChecking=accept-new.
+   */
+  confirmFirstUse?: boolean;
 }
 
 export function initialView(opts: ClientCoreOptions): { view: CoreView; saved: LoadedSettings | null; ui: ReturnType<typeof uiViewFields> } {

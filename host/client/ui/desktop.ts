@@ -108,7 +108,7 @@ export async function startDesktop(o: DesktopOptions = {}): Promise<Desktop> {
   };
   try {
     const { capture, playback } = deviceSpecs(o, store);
-    core = await ClientCore.start({ logger, knownHostsFile: store.path('known_hosts.json'), capture, playback, store, onQuit: () => void stop() });
+    core = await ClientCore.start({ logger, knownHostsFile: store.path('known_hosts.json'), capture, playback, store, confirmFirstUse: true, onQuit: () => void stop() });
     const choices = shippedLayouts(PACKAGE_ROOT);
     let active = core.state.get().layout.active;
     if (o.layout) {

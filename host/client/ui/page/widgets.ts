@@ -91,7 +91,8 @@ const connectW: Widget = (s, idp) => {
       : null,
     h(
       'form',
-      { id: `${idp}-form`, class: 'connect-form', 'aria-label': 'Connect to a server', novalidate: true, on: { submit: onSubmit } },
+      // Keyed: the saved-servers list appearing above it must not make the renderer rebuild the form (and lose what was typed).
+      { key: 'connect-form', id: `${idp}-form`, class: 'connect-form', 'aria-label': 'Connect to a server', novalidate: true, on: { submit: onSubmit } },
       h(
         'div',
         { class: 'row-fields' },
