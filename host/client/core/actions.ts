@@ -39,7 +39,12 @@ export type ClientAction =
   /** Refreshes audio.available (the sound cards to choose from). */
   | { type: 'devices.list' }
   | { type: 'loopback'; on: boolean }
+  /** Switches a client audio plugin on or off, live in the chain (saved in settings.json plugins.enabled). */
   | { type: 'plugin.enable'; pluginId: string; on: boolean }
+  /** Grants these capabilities (only ones its manifest asks for) to the plugin's exact wasm, by sha256 (plugin-grants.json). */
+  | { type: 'plugin.grant'; pluginId: string; capabilities: string[] }
+  /** Withdraws the grant of the plugin's wasm: it stops running. */
+  | { type: 'plugin.revoke'; pluginId: string }
   /** Any other server request (channel management, moderation): passed through, its reply or error lands in the state. */
   | { type: 'request'; method: string; fields: Record<string, unknown>; tag?: string }
   // ---- the desktop UI (handled in core/ui-actions.ts) ----

@@ -20,6 +20,7 @@ import { ActionQueue } from './action-queue.js';
 import { initialView, type ClientCoreOptions } from './core-options.js';
 import type { ClientAction } from './actions.js';
 import { Backoff } from './backoff.js';
+import { ClientPlugins, discoverClientPlugins, PLUGIN_ACTIONS } from './client-plugins.js';
 import { Latest } from './latest.js';
 import { saveSettings } from './settings-sync.js';
 import { buildSnapshot, type CoreView } from './snapshot-builder.js';
@@ -48,15 +49,17 @@ export class ClientCore {
   private retryTimer: NodeJS.Timeout | null = null;
   private voiceReportTimer: NodeJS.Timeout | null = null;
   private closed = false;
-  /** Audio guests the chain thread has loaded (enabled ones at start, and any added since). */
-  private readonly loadedGuests = new Set<string>();
+  /** The capture chain's plugins: found, granted, switched (client-plugins.ts). */
+  private readonly plugins: ClientPlugins;
   private readonly consumer: Promise<void>;
 
-  private constructor(readonly engine: AudioEngine, private readonly opts: ClientCoreOptions) {
+  private constructor(readonly engine: AudioEngine, private readonly opts: ClientCoreOptions, found: Awaited<ReturnType<typeof discoverClientPlugins>>) {
     this.log = opts.logger.child({ component: 'client' });
     this.backoff = new Backoff(opts.reconnect?.baseMs, opts.reconnect?.maxMs);
     const { view, saved, ui } = initialView(opts);
     this.view = view;
+    this.plugins = new ClientPlugins({ engine, store: opts.store, log: this.log, addError: (code, message) => void this.addError(code, message) }, opts.chain ?? [], found);
+    view.clientPlugins = this.plugins;
     engine.on('report', (r: EngineReport) => {
       this.view.engine = r;
       this.publish();
@@ -75,11 +78,11 @@ export class ClientCore {
   }
 
   static async start(opts: ClientCoreOptions): Promise<ClientCore> {
+    const found = opts.pluginDirs ? await discoverClientPlugins(opts.pluginDirs, opts.logger.child({ component: 'client' })) : [];
     const engine = await AudioEngine.start(opts.logger);
-    const core = new ClientCore(engine, opts);
+    const core = new ClientCore(engine, opts, found);
     engine.devices(opts.capture ?? { kind: 'none' }, opts.playback ?? { kind: 'none' }, opts.extraEchoDelaySamples ?? 0);
-    if (opts.chain?.length) engine.chain(opts.chain);
-    for (const g of opts.chain ?? []) if (g.enabled) core.loadedGuests.add(g.manifest.id);
+    core.plugins.apply();
     core.pushSettings();
     return core;
   }
@@ -95,6 +98,7 @@ export class ClientCore {
     const v = this.view;
     if (LOCAL_ACTIONS.has(a.type)) handleLocalAction(this.localCtx, a);
     else if (UI_ACTIONS.has(a.type)) await handleUiAction(this.uiCtx, a);
+    else if (PLUGIN_ACTIONS.has(a.type)) this.plugins.handle(a);
     switch (a.type) {
       case 'connect':
         this.lastConnect = a;
@@ -153,7 +157,6 @@ export class ClientCore {
     view: () => this.view,
     engine: () => this.engine,
     opts: () => this.opts,
-    loadedGuests: this.loadedGuests,
     pushSettings: () => this.pushSettings(),
     addError: (code, message) => void this.addError(code, message),
   };

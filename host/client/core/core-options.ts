@@ -2,6 +2,7 @@
 // servers and the explicit options merged), kept out of client-core.ts.
 import type { Logger } from 'pino';
 import type { CaptureSpec, ChainGuestSpec, EngineSettings, PlaybackSpec } from '../audio/engine-protocol.js';
+import type { PluginDirs } from './client-plugins.js';
 import type { ClientConfigStore } from './config-store.js';
 import { loadSettings, type LoadedSettings } from './settings-sync.js';
 import type { CoreView } from './snapshot-builder.js';
@@ -16,7 +17,10 @@ export interface ClientCoreOptions {
   playback?: PlaybackSpec;
   /** Device latency beyond one frame, for the echo canceller's reference (samples). */
   extraEchoDelaySamples?: number;
+  /** Audio guests given on the command line (--effect): granted there, listed with the others. */
   chain?: ChainGuestSpec[];
+  /** Where to find the client audio plugins the user manages (client-plugins.ts); none without it. */
+  pluginDirs?: PluginDirs;
   settings?: Partial<EngineSettings>;
   /** Per user name: local volume/mute/pan. */
   userMix?: Record<string, { volume: number; muted: boolean; pan: number }>;
@@ -72,6 +76,7 @@ export function initialView(opts: ClientCoreOptions): { view: CoreView; saved: L
     layout: ui.layout,
     pttKey: ui.pttKey,
     quitting: false,
+    clientPlugins: null,
   };
   return { view, saved, ui };
 }

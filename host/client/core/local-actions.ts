@@ -1,19 +1,17 @@
 // The core's local actions: what only changes this client's audio (voice
-// mode, per-user mix, devices, loopback, the capture chain's plugins). They
-// never touch the network; client-core.ts hands them here.
+// mode, per-user mix, devices, loopback). They never touch the network;
+// client-core.ts hands them here. The capture chain's plugins: client-plugins.ts.
 import type { AudioEngine } from '../audio/engine.js';
 import type { ClientAction } from './actions.js';
 import type { ClientCoreOptions } from './core-options.js';
 import type { CoreView } from './snapshot-builder.js';
 
-export const LOCAL_ACTIONS = new Set<ClientAction['type']>(['ptt', 'voice.mode', 'user.volume', 'user.mute', 'output.volume', 'devices.select', 'devices.reopen', 'devices.list', 'loopback', 'plugin.enable']);
+export const LOCAL_ACTIONS = new Set<ClientAction['type']>(['ptt', 'voice.mode', 'user.volume', 'user.mute', 'output.volume', 'devices.select', 'devices.reopen', 'devices.list', 'loopback']);
 
 export interface LocalActionContext {
   view(): CoreView;
   engine(): AudioEngine;
   opts(): ClientCoreOptions;
-  /** Audio guests the chain thread has loaded. */
-  loadedGuests: Set<string>;
   pushSettings(): void;
   addError(code: string, message: string): void;
 }
@@ -58,22 +56,6 @@ export function handleLocalAction(ctx: LocalActionContext, a: ClientAction): voi
       v.settings.loopback = a.on;
       ctx.pushSettings();
       break;
-    case 'plugin.enable': {
-      const chain = opts.chain ?? [];
-      const g = chain.find((c) => c.manifest.id === a.pluginId);
-      if (g) {
-        // A guest loaded in the running chain is switched live; one that was
-        // off at start is not in the chain thread yet, so the chain is rebuilt.
-        const wasLoaded = g.enabled || ctx.loadedGuests.has(g.manifest.id);
-        g.enabled = a.on;
-        if (wasLoaded) engine.enableGuest(g.manifest.id, a.on);
-        else if (a.on) {
-          ctx.loadedGuests.add(g.manifest.id);
-          engine.chain(chain);
-        }
-      } else ctx.addError('NOT_FOUND', `no audio plugin ${a.pluginId} is configured`);
-      break;
-    }
     default:
       break;
   }

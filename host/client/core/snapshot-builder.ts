@@ -3,8 +3,8 @@
 // settings. A pure function of its input, so it is easy to test.
 import type { ChatMessageView } from '../../protocol/server-messages.js';
 import type { ControlClient } from '../control/control-client.js';
-import type { EngineReport, EngineSettings } from '../audio/engine-protocol.js';
-import type { ClientError, ClientSnapshot, SpeakerSnapshot, UserSnapshot } from './snapshot.js';
+import type { EngineReport, EngineSettings, GuestReport } from '../audio/engine-protocol.js';
+import type { ClientError, ClientPluginView, ClientSnapshot, SpeakerSnapshot, UserSnapshot } from './snapshot.js';
 
 export interface CoreView {
   conn: ClientSnapshot['connection'];
@@ -25,6 +25,8 @@ export interface CoreView {
   layout: ClientSnapshot['layout'];
   pttKey: string;
   quitting: boolean;
+  /** The client audio plugins (client-plugins.ts), described with the chain's newest figures. */
+  clientPlugins: { view(reports: GuestReport[]): ClientPluginView[] } | null;
 }
 
 export function buildSnapshot(v: CoreView): ClientSnapshot {
@@ -86,6 +88,7 @@ export function buildSnapshot(v: CoreView): ClientSnapshot {
       speakers,
     },
     plugins: r?.chain?.guests ?? [],
+    clientPlugins: v.clientPlugins?.view(r?.chain?.guests ?? []) ?? [],
     errors: v.errors.slice(),
     requests: { ...v.requests },
     servers: v.servers,

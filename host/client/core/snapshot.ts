@@ -77,6 +77,8 @@ export interface ClientSnapshot {
     speakers: SpeakerSnapshot[];
   };
   plugins: GuestReport[];
+  /** The client audio plugins found (shipped, in <config>/plugins/, or given on the command line), with their grants and state. */
+  clientPlugins: ClientPluginView[];
   /** Recent errors, newest last (bounded). */
   errors: ClientError[];
   /** Results of passed-through requests by tag. */
@@ -89,6 +91,32 @@ export interface ClientSnapshot {
   pttKey: string;
   /** The user asked to quit (the desktop runner is shutting down). */
   quitting: boolean;
+}
+
+/** Why a client plugin is (not) running: running/starting, or not granted, disabled, a fault. */
+export type ClientPluginStatus = 'running' | 'starting' | 'not granted' | 'disabled' | 'fault';
+
+export interface ClientPluginView {
+  id: string;
+  name: string;
+  version: string;
+  description: string;
+  slot: 'aec' | 'ns' | 'effect';
+  /** shipped: <package>/manifests; installed: <config>/plugins/<id>/; command line: --effect. */
+  source: 'shipped' | 'installed' | 'command line';
+  /** sha256 of the wasm (the key of its grant); null when it could not be read. */
+  sha256: string | null;
+  /** Capabilities the manifest asks for, and those granted to this exact wasm. */
+  requested: string[];
+  granted: string[];
+  enabled: boolean;
+  status: ClientPluginStatus;
+  /** Why it is not running, in words (null while running). */
+  reason: string | null;
+  /** The chain thread's figures, while it is in the chain. */
+  figures: { state: string; calls: number; overruns: number; bypassed: number; faults: number; lastUs: number } | null;
+  /** The last refused action on it (an unknown capability in plugin.grant, ...). */
+  error: string | null;
 }
 
 export interface SavedServerView {
@@ -127,6 +155,7 @@ export function emptySnapshot(): ClientSnapshot {
     },
     voice: { mode: 'off', rttMs: null, lossPercent: 0, listenerLossPercent: 0, sent: 0, received: 0, speakers: [] },
     plugins: [],
+    clientPlugins: [],
     errors: [],
     requests: {},
     servers: { list: [], lastServerId: null },

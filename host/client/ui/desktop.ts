@@ -1,6 +1,7 @@
 // `hearth client` (no --headless): the desktop client. It starts the core
 // with real devices (the sound cards named in settings.json, or the system
-// defaults), the config store and the client logger, runs the chosen layout
+// defaults), the config store, the client logger and the client audio plugins
+// (shipped, and <config>/plugins/<id>/manifest.json), runs the chosen layout
 // plugin, serves the UI on 127.0.0.1 and opens it in an app window. The first
 // line it prints is the UI's address with its secret, window or not.
 // It exits cleanly on SIGINT / SIGTERM, when the user quits from the UI, or
@@ -108,7 +109,9 @@ export async function startDesktop(o: DesktopOptions = {}): Promise<Desktop> {
   };
   try {
     const { capture, playback } = deviceSpecs(o, store);
-    core = await ClientCore.start({ logger, knownHostsFile: store.path('known_hosts.json'), capture, playback, store, confirmFirstUse: true, onQuit: () => void stop() });
+    // Client audio plugins: the shipped ones with a raw audio hook, and the user's own in <config>/plugins/<id>/.
+    const pluginDirs = { shipped: join(PACKAGE_ROOT, 'manifests'), installed: join(paths.configDir, 'plugins') };
+    core = await ClientCore.start({ logger, knownHostsFile: store.path('known_hosts.json'), capture, playback, store, pluginDirs, confirmFirstUse: true, onQuit: () => void stop() });
     const choices = shippedLayouts(PACKAGE_ROOT);
     let active = core.state.get().layout.active;
     if (o.layout) {

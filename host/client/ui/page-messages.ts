@@ -44,6 +44,9 @@ export const ClientActionSchema = z.discriminatedUnion('type', [
   a('devices.list', {}),
   a('loopback', { on: z.boolean() }),
   a('plugin.enable', { pluginId, on: z.boolean() }),
+  // Capability names are only shaped here: the core refuses (in the state) any the manifest does not ask for.
+  a('plugin.grant', { pluginId, capabilities: z.array(z.string().regex(/^[a-z][a-z0-9._-]{0,63}$/)).max(64) }),
+  a('plugin.revoke', { pluginId }),
   a('request', { method: z.string().regex(/^[a-z][a-zA-Z.]{1,40}$/), fields: z.record(z.string(), z.unknown()), tag: str(100).optional() }),
   a('servers.save', {
     id: str(64).min(1).optional(),

@@ -71,7 +71,7 @@ const SLICES: Record<WidgetName, Slice[]> = {
   voice: [(s) => [s.audio.mode, s.audio.thresholdDb, s.audio.selfMute, s.audio.selfDeaf, s.audio.pttDown, s.audio.transmitting, Math.round(s.audio.inputLevelDb), s.pttKey]],
   devices: [(s) => [s.audio.available, s.audio.input, s.audio.output, s.audio.loopback]],
   users: [(s) => s.users, (s) => s.self, (s) => s.voice.speakers, (s) => s.requests, (s) => s.speaking],
-  plugins: [(s) => s.plugins],
+  plugins: [(s) => s.plugins, (s) => s.clientPlugins],
   errors: [(s) => s.errors],
   stats: [(s) => s.voice, (s) => s.audio.clock, (s) => s.audio.cpu],
 };

@@ -735,7 +735,68 @@ const SLOT_TEXT: Record<string, string> = {
   effect: 'Effect: reads and changes your microphone sound before it is sent.',
 };
 
-const pluginsW: Widget = (s) => {
+/** What each capability lets a plugin do, in a person's words (as host/client/core/client-plugins.ts says it). */
+const CAPABILITY_TEXT: Record<string, string> = {
+  'audio.intercept': 'hear and change your microphone sound before it is sent',
+  'config.read': 'read its own settings',
+  log: "write to Hearth's log",
+  'state.read': 'see who is on the server and in which channel',
+  storage: 'keep its own data on this computer',
+  'chat.intercept': 'read, change or block chat messages',
+  'chat.inject': 'post chat messages',
+  moderation: 'kick or mute people',
+  'ui.layout': "arrange Hearth's window",
+};
+const capText = (c: string): string => CAPABILITY_TEXT[c] ?? c;
+
+const PLUGIN_STATUS_TEXT: Record<string, string> = { running: 'Running', starting: 'Starting', 'not granted': 'Not granted', disabled: 'Disabled', fault: 'Fault' };
+
+type ClientPlugin = ClientSnapshot['clientPlugins'][number];
+
+function clientPluginItem(p: ClientPlugin, idp: string): VElement {
+  const hid = `${idp}-plugin-${p.id}`;
+  const missing = p.requested.filter((c) => !p.granted.includes(c));
+  const managed = p.source !== 'command line';
+  const f = p.figures;
+  const grantText = `Grant ${p.name}: ${p.requested.map(capText).join('; ') || 'nothing'}`;
+  return h(
+    'li',
+    { key: p.id, class: 'plugin', 'aria-labelledby': hid, 'data-plugin': p.id, 'data-status': p.status },
+    h(
+      'div',
+      { class: 'grow' },
+      h('strong', { id: hid }, `${p.name} ${p.version}`),
+      ' ',
+      h('span', { class: 'badge' }, PLUGIN_STATUS_TEXT[p.status] ?? p.status),
+      p.description ? h('p', { class: 'small' }, p.description) : null,
+      h('p', { class: 'small' }, SLOT_TEXT[p.slot] ?? `Slot: ${p.slot}`),
+      p.requested.length
+        ? [
+            h('p', { class: 'small', id: `${hid}-may` }, `${p.name} may:`),
+            h('ul', { class: 'small', 'aria-labelledby': `${hid}-may` }, p.requested.map((c) => h('li', { key: c }, `${capText(c)} (${c}): `, p.granted.includes(c) ? 'granted' : 'not granted'))),
+          ]
+        : h('p', { class: 'small' }, `${p.name} asks for no capabilities.`),
+      p.reason ? h('p', { class: 'small' }, `Not running: ${p.reason}`) : null,
+      f ? h('p', { class: 'small muted figures', 'data-calls': String(f.calls) }, `State ${f.state}: ${f.calls} calls, ${f.overruns} overruns, ${f.bypassed} bypassed, ${f.faults} faults, last ${f.lastUs} µs`) : null,
+      p.error ? h('p', { class: 'small error', role: 'alert' }, p.error) : null,
+      managed ? null : h('p', { class: 'small muted' }, 'Granted on the command line (--effect).'),
+    ),
+    h(
+      'div',
+      { class: 'actions' },
+      managed && p.sha256 !== null
+        ? missing.length
+          ? button(grantText, () => send({ type: 'plugin.grant', pluginId: p.id, capabilities: p.requested.slice() }), { 'aria-label': grantText })
+          : button('Revoke', () => send({ type: 'plugin.revoke', pluginId: p.id }), { 'aria-label': `Revoke what ${p.name} was granted` })
+        : null,
+      button(p.enabled ? 'Disable' : 'Enable', () => send({ type: 'plugin.enable', pluginId: p.id, on: !p.enabled }), { 'aria-label': `${p.enabled ? 'Disable' : 'Enable'} ${p.name}` }),
+    ),
+  );
+}
+
+const pluginsW: Widget = (s, idp) => {
+  const list = s.clientPlugins ?? [];
+  if (list.length) return h('ul', { class: 'plain plugins' }, list.map((p) => clientPluginItem(p, idp)));
   if (!s.plugins.length) return h('p', { class: 'muted' }, 'No client plugins are installed.');
   return h(
     'ul',
