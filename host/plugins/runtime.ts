@@ -26,9 +26,6 @@ import { HOOK_CAPABILITY, type Capability, type HookName } from './capabilities.
 import { PluginError } from './errors.js';
 import {
   AudioJsonOutput,
-  ChatOutput,
-  CommandOutput,
-  EventOutput,
   SAMPLE_RATE,
   type ChatDecision,
   type ChatEvent,
@@ -40,93 +37,13 @@ import { loadPluginFiles, PAGES_PER_MIB, resolveConfig, verifyWasm, type PluginM
 import type { WasmModule } from './platform.js';
 import { Status, type Effect } from './protocol.js';
 import { Sandbox, type CallResult } from './sandbox.js';
+import { decodeJson } from './decode-json.js';
+import * as dispatch from './hook-dispatch.js';
+import type { CallOutcome, FaultKind, FaultReport, LoadRequest, PluginAction, PluginHostOptions, PluginInfo, PluginState, PluginStats } from './runtime-types.js';
 import { MemoryKvStore, type KvStore } from './storage.js';
 import { prepareModule } from './wasm-limits.js';
 
-export interface PluginHostOptions {
-  logger: Logger;
-  /** Where plugin key/value data is persisted (default: in memory). */
-  kv?: KvStore;
-  /** Time a plugin gets to instantiate, start function included (default 5000 ms). */
-  loadTimeoutMs?: number;
-  /** Size of each plugin's call channel: largest input, and output + effects (default 1 MiB). */
-  ioBytes?: number;
-  /** Extism plugin.reset() interval in calls (default 1000). */
-  resetEvery?: number;
-  /** JS heap cap of each sandbox thread in MiB (default 64). */
-  heapMiB?: number;
-  /** Called for every fault (also emitted as the 'fault' event). */
-  onFault?: (fault: FaultReport) => void;
-}
-
-export interface LoadRequest {
-  manifest: PluginManifest;
-  wasm: Uint8Array;
-  /** Capabilities the admin approved; only those the manifest requests take effect. */
-  grants: Iterable<string>;
-  /** Admin config, overlaid on the manifest defaults and validated against its schema. */
-  config?: Record<string, unknown>;
-}
-
-export type FaultKind = 'timeout' | 'overruns' | 'trap' | 'memory' | 'bad_output' | 'guest_error' | 'crash';
-
-export interface FaultReport {
-  pluginId: string;
-  kind: FaultKind;
-  hook: HookName | null;
-  message: string;
-  /** ISO timestamp. */
-  at: string;
-  memoryKiB?: number;
-}
-
-export interface PluginStats {
-  /** Calls started. */
-  calls: number;
-  /** Calls answered in time with a usable result. */
-  ok: number;
-  /** Calls not answered within callMs (each is an overrun). */
-  late: number;
-  /** Calls bypassed because a late call was still running. */
-  busy: number;
-  faults: number;
-  /** Audio frames passed through unprocessed (late + busy + skipped while disabled). */
-  bypassedFrames: number;
-  /** Guest execution time of the last finished call / the longest one (µs). */
-  lastUs: number;
-  maxUs: number;
-}
-
-export type PluginState = 'running' | 'disabled';
-
-export interface PluginInfo {
-  id: string;
-  name: string;
-  version: string;
-  state: PluginState;
-  /** A call is in flight (normally only after a late call, until it finishes or is killed). */
-  busy: boolean;
-  /** Hooks the host will call (declared, exported and allowed by the grants). */
-  hooks: HookName[];
-  grants: Capability[];
-  limits: PluginManifest['limits'];
-  fault: FaultReport | null;
-  stats: PluginStats;
-  /** Guest linear memory after the last call (KiB). */
-  memoryKiB: number;
-}
-
-export type CallOutcome<T> =
-  | { status: 'ok'; value: T; elapsedUs: number }
-  | { status: 'late' }
-  | { status: 'busy' }
-  | { status: 'skipped' }
-  | { status: 'fault'; fault: FaultReport };
-
-export interface PluginAction {
-  pluginId: string;
-  effect: Extract<Effect, { kind: 'chat.send' | 'moderation' }>;
-}
+export type { CallOutcome, FaultKind, FaultReport, LoadRequest, PluginAction, PluginHostOptions, PluginInfo, PluginState, PluginStats } from './runtime-types.js';
 
 const OVERRUN_WINDOW = 100;
 /**
@@ -661,86 +578,43 @@ export class PluginHost extends EventEmitter {
     return [...this.plugins.values()].filter((p) => p.state === 'running' && p.active.has(hook));
   }
 
-  // ---- server hooks -----------------------------------------------------------
-
-  /**
-   * on_chat through every plugin that intercepts chat, in load order: a
-   * rewrite is passed on to the next plugin, a block ends the chain. A plugin
-   * that is late, busy or faulty does not hold the message up (fail-open).
-   */
-  async chat(ev: ChatEvent): Promise<ChatDecision> {
-    let text = ev.text;
-    const by: string[] = [];
-    for (const p of this.withHook('on_chat')) {
-      const out = await this.callJson(p.manifest.id, 'on_chat', { ...ev, text }, ChatOutput);
-      if (out.status !== 'ok') continue;
-      if (out.value.action === 'block') return { action: 'block', by: p.manifest.id, reason: out.value.reason ?? 'blocked by a plugin' };
-      if (out.value.action === 'rewrite') {
-        text = out.value.text;
-        by.push(p.manifest.id);
-      }
-    }
-    return by.length ? { action: 'rewrite', text, by } : { action: 'allow' };
+  /** Manifests of the running plugins whose `hook` is active, in load order (for hook-dispatch.ts). */
+  pluginsWith(hook: HookName): PluginManifest[] {
+    return this.withHook(hook).map((p) => p.manifest);
   }
 
-  async join(ev: PresenceEvent): Promise<void> {
-    await Promise.all(this.withHook('on_join').map((p) => this.callJson(p.manifest.id, 'on_join', ev, EventOutput, true)));
+  /** Ids of the running plugins with an audio hook, in load order. */
+  audioPluginIds(): string[] {
+    return [...this.plugins.values()].filter((p) => p.state === 'running' && (p.active.has('on_audio_raw') || p.active.has('on_audio'))).map((p) => p.manifest.id);
   }
 
-  async leave(ev: PresenceEvent): Promise<void> {
-    await Promise.all(this.withHook('on_leave').map((p) => this.callJson(p.manifest.id, 'on_leave', ev, EventOutput, true)));
+  // ---- hooks through every plugin (hook-dispatch.ts) --------------------------
+
+  chat(ev: ChatEvent): Promise<ChatDecision> {
+    return dispatch.chat(this, ev);
   }
 
-  /** Routes a chat command to the plugin that declared it; null when none did or it gave no reply. */
-  async command(ev: CommandEvent): Promise<{ pluginId: string; reply: string } | null> {
-    const p = this.withHook('on_command').find((q) => q.manifest.commands.includes(ev.command));
-    if (!p) return null;
-    const out = await this.callJson(p.manifest.id, 'on_command', ev, CommandOutput, true);
-    if (out.status !== 'ok' || out.value.reply === undefined) return null;
-    return { pluginId: p.manifest.id, reply: out.value.reply };
+  join(ev: PresenceEvent): Promise<void> {
+    return dispatch.broadcast(this, 'on_join', ev);
   }
 
-  async timer(ev: TimerEvent): Promise<void> {
-    await Promise.all(this.withHook('on_timer').map((p) => this.callJson(p.manifest.id, 'on_timer', ev, EventOutput, true)));
+  leave(ev: PresenceEvent): Promise<void> {
+    return dispatch.broadcast(this, 'on_leave', ev);
   }
 
-  /** The capture frame through every audio plugin in load order; a plugin that does not answer in time is bypassed. */
-  async audio(frame: Float32Array): Promise<Float32Array> {
-    let current = frame;
-    for (const p of this.audioPlugins()) {
-      const out = await this.callAudio(p.manifest.id, current);
-      if (out.status === 'ok') current = out.value;
-    }
-    return current;
+  command(ev: CommandEvent): Promise<{ pluginId: string; reply: string } | null> {
+    return dispatch.command(this, ev);
   }
 
-  /** audio() for the audio thread (blocks for at most the sum of the plugins' callMs). */
+  timer(ev: TimerEvent): Promise<void> {
+    return dispatch.broadcast(this, 'on_timer', ev);
+  }
+
+  audio(frame: Float32Array): Promise<Float32Array> {
+    return dispatch.audio(this, frame);
+  }
+
   audioSync(frame: Float32Array): Float32Array {
-    let current = frame;
-    for (const p of this.audioPlugins()) {
-      const out = this.callAudioSync(p.manifest.id, current);
-      if (out.status === 'ok') current = out.value;
-    }
-    return current;
+    return dispatch.audioSync(this, frame);
   }
-
-  private audioPlugins(): Loaded[] {
-    return [...this.plugins.values()].filter((p) => p.state === 'running' && (p.active.has('on_audio_raw') || p.active.has('on_audio')));
-  }
-}
-
-function decodeJson<S extends z.ZodType>(bytes: Uint8Array, schema: S, emptyOk: boolean): z.infer<S> | Error {
-  if (bytes.length === 0) {
-    if (emptyOk) return schema.safeParse({}).success ? (schema.parse({}) as z.infer<S>) : new Error('empty output');
-    return new Error('empty output');
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(decoder.decode(bytes));
-  } catch (err) {
-    return new Error(`not JSON (${(err as Error).message})`);
-  }
-  const r = schema.safeParse(raw);
-  if (!r.success) return new Error(r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
-  return r.data as z.infer<S>;
 }
