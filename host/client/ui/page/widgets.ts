@@ -777,16 +777,16 @@ function clientPluginItem(p: ClientPlugin, idp: string): VElement {
           ]
         : h('p', { class: 'small' }, `${p.name} asks for no capabilities.`),
       p.reason ? h('p', { class: 'small' }, `Not running: ${p.reason}`) : null,
-      f ? h('p', { class: 'small muted figures', 'data-calls': String(f.calls) }, `State ${f.state}: ${f.calls} calls, ${f.overruns} overruns, ${f.bypassed} bypassed, ${f.faults} faults, last ${f.lastUs} µs`) : null,
+      f ? h('p', { class: 'small muted figures', 'data-calls': String(f.calls), 'data-state': f.state }, `State ${f.state}: ${f.calls} calls, ${f.overruns} overruns, ${f.bypassed} bypassed, ${f.faults} faults, last ${f.lastUs} µs`) : null,
       p.error ? h('p', { class: 'small error', role: 'alert' }, p.error) : null,
       managed ? null : h('p', { class: 'small muted' }, 'Granted on the command line (--effect).'),
     ),
     h(
       'div',
-      { class: 'actions' },
-      managed && p.sha256 !== null
+      { class: 'actions', style: 'flex: 0 1 22rem; justify-content: flex-end' },
+      managed && p.sha256 !== null && p.requested.length
         ? missing.length
-          ? button(grantText, () => send({ type: 'plugin.grant', pluginId: p.id, capabilities: p.requested.slice() }), { 'aria-label': grantText })
+          ? button(grantText, () => send({ type: 'plugin.grant', pluginId: p.id, capabilities: p.requested.slice() }), { 'aria-label': grantText, style: 'white-space: normal; text-align: left' })
           : button('Revoke', () => send({ type: 'plugin.revoke', pluginId: p.id }), { 'aria-label': `Revoke what ${p.name} was granted` })
         : null,
       button(p.enabled ? 'Disable' : 'Enable', () => send({ type: 'plugin.enable', pluginId: p.id, on: !p.enabled }), { 'aria-label': `${p.enabled ? 'Disable' : 'Enable'} ${p.name}` }),
