@@ -237,7 +237,7 @@ function manageForm(s: ClientSnapshot, ch: ChannelView, idp: string): VElement {
   const confirming = ui.confirmDelete === ch.id;
   return h(
     'div',
-    { class: 'manage', role: 'group', 'aria-label': `Manage channel ${ch.name}` },
+    { key: 'manage', class: 'manage', role: 'group', 'aria-label': `Manage channel ${ch.name}` },
     h(
       'form',
       { class: 'inline', on: { submit: (e) => (e.preventDefault(), val('name') && request('channel.edit', { channelId: ch.id, name: val('name') }, `rename ${ch.name} to ${val('name')}`)) } },
@@ -299,7 +299,10 @@ const channelsW: Widget = (s, idp) => {
     if (!list) return null;
     return h(
       'ul',
-      { class: depth === 0 ? 'tree' : 'tree sub', role: depth === 0 ? undefined : 'group' },
+      // Keyed: a channel's optional parts (manage form, users list, sub-tree) come and go, and
+      // unkeyed siblings are matched by position, which would patch one list into another
+      // (and move cached user rows with it: users drawn twice or missing).
+      { key: `tree-${parent ?? 'root'}`, class: depth === 0 ? 'tree' : 'tree sub', role: depth === 0 ? undefined : 'group' },
       list.map((ch) => {
         const users = (byChannel.get(ch.id) ?? []).slice().sort((a, b) => a.username.localeCompare(b.username));
         const here = ch.id === myChannel;
@@ -309,7 +312,7 @@ const channelsW: Widget = (s, idp) => {
           { key: ch.id, class: here ? 'channel here' : 'channel' },
           h(
             'div',
-            { class: 'channel-row' },
+            { key: 'row', class: 'channel-row' },
             h(
               'button',
               {
@@ -344,7 +347,7 @@ const channelsW: Widget = (s, idp) => {
           users.length
             ? h(
                 'ul',
-                { class: 'users', 'aria-label': `Users in ${ch.name}` },
+                { key: `users-${ch.id}`, class: 'users', 'aria-label': `Users in ${ch.name}` },
                 users.map((u) => {
                   const sp = isSpeaking(s, u);
                   const isMe = u.sessionId === me?.sessionId;
