@@ -269,6 +269,8 @@ test('first run on a fresh directory prints a bootstrap token that makes its use
   try {
     const s = await startCliServer(fresh);
     ctx.servers.push(s.child);
+    // The token lines may arrive in a later stdout chunk than the fingerprint line.
+    for (let i = 0; i < 50 && !/bootstrap token: (\S+)\n/.test(s.stdout()); i++) await new Promise((r) => setTimeout(r, 100));
     const token = /bootstrap token: (\S+)/.exec(s.stdout())?.[1];
     assert.ok(token, `bootstrap token printed:\n${s.stdout()}`);
     assert.match(s.stdout(), /newly generated/);
