@@ -379,7 +379,9 @@ step("ban cy for 1 hour with a reason: cy's page shows the reason and the expiry
 }, () => pageCy);
 
 step('push-to-talk: switch to PTT, hold the key: transmitting and my own light on; release: off', async () => {
-  await page.getByLabel('Push to talk', { exact: true }).check();
+  // The radio shows the core's state, which comes back a snapshot later: click, then wait for
+  // the state (Playwright's check() gives up when the state has not changed by the time it looks).
+  await page.getByLabel('Push to talk', { exact: true }).click();
   await until(page, onSnapshot(`s.audio.mode === 'ptt'`), T);
   await page.getByRole('button', { name: 'Hold to talk' }).waitFor();
   const key = (await page.evaluate(onSnapshot('true') + ` && window.__HEARTH_PAGE__.store.snapshot.pttKey`)) as string;
@@ -410,7 +412,7 @@ step('push-to-talk: switch to PTT, hold the key: transmitting and my own light o
   await page.waitForTimeout(200);
   assert.not.ok(await page.evaluate(onSnapshot('s.audio.pttDown')), 'a space typed into a text field is not push-to-talk');
   await page.keyboard.up('Space');
-  await page.getByLabel('When I speak (voice activation)', { exact: true }).check();
+  await page.getByLabel('When I speak (voice activation)', { exact: true }).click();
   await until(page, onSnapshot(`s.audio.mode === 'vad'`), T);
 });
 
