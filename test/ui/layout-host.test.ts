@@ -99,13 +99,13 @@ test('the built-in layout is valid against LayoutTreeSchema for every status, ro
 
 test('a healthy answer is drawn; it is asked again only when the LayoutInput changes', async () => {
   await withHost(choice('layout-good'), snapshot('disconnected'), async (h, states) => {
-    await eventually(() => h.state.plugin === 'layout-good' && h.state.tree.title === 'badlayout disconnected', 3000, 'the guest layout');
+    await eventually(() => h.state.plugin === 'layout-good' && h.state.tree.title === 'badlayout disconnected', 15_000, 'the guest layout');
     const n = states.length;
     for (let i = 0; i < 50; i++) h.update(snapshot('disconnected'));
     await new Promise((r) => setTimeout(r, 100));
     assert.is(states.length, n, 'unchanged input: not asked again');
     h.update(snapshot('connected', 'Home'));
-    await eventually(() => h.state.tree.title === 'badlayout connected', 3000, 'the new layout after a status change');
+    await eventually(() => h.state.tree.title === 'badlayout connected', 15_000, 'the new layout after a status change');
     assert.is(h.state.notice, null);
   });
 });
@@ -118,7 +118,7 @@ for (const [mode, expect] of [
 ] as const) {
   test(`a layout guest that answers "${mode}" falls back to the built-in layout with a notice`, async () => {
     await withHost(choice(`layout-${mode}`, mode === 'loop' ? { killMs: 300 } : {}), snapshot('connected', mode), async (h) => {
-      await eventually(() => h.state.notice !== null && (mode !== 'loop' || /failed/.test(h.state.notice)), 5000, `the fallback for ${mode}`);
+      await eventually(() => h.state.notice !== null && (mode !== 'loop' || /failed/.test(h.state.notice)), 15_000, `the fallback for ${mode}`);
       assert.is(h.state.plugin, null);
       assert.match(h.state.notice!, expect);
       assert.match(h.state.notice!, new RegExp(`^Layout plugin layout-${mode} (failed|is slow)`));
@@ -136,7 +136,7 @@ for (const [mode, expect] of [
 
 test('a slow layout guest: the built-in layout with a notice first, then its own layout once it answers in time', async () => {
   await withHost(choice('layout-slow', { callMs: 50, killMs: 20_000 }), snapshot('connected', 'slow'), async (h, states) => {
-    await eventually(() => h.state.notice !== null, 3000, 'the fallback');
+    await eventually(() => h.state.notice !== null, 15_000, 'the fallback');
     assert.match(h.state.notice!, /^Layout plugin layout-slow is slow \(no answer within 50 ms\)/);
     assert.is(h.state.plugin, null);
     await eventually(() => h.state.plugin === 'layout-slow', 15_000, 'the guest layout after a retry');
@@ -156,17 +156,17 @@ test('switching the layout at run time (layout.select in the state) loads the ne
   try {
     h.update(state.get());
     // null = the default: layout-default when present, else the first choice.
-    await eventually(() => h.state.plugin === 'layout-one', 3000, 'the first choice as the default');
+    await eventually(() => h.state.plugin === 'layout-one', 15_000, 'the first choice as the default');
     const s = snapshot('connected', 'garbage');
     s.layout = { active: 'layout-two', selections: 1 };
     state.set(s);
     h.update(s);
-    await eventually(() => h.state.notice !== null && /layout-two failed/.test(h.state.notice), 5000, 'layout-two (which answers garbage here) fell back');
+    await eventually(() => h.state.notice !== null && /layout-two failed/.test(h.state.notice), 15_000, 'layout-two (which answers garbage here) fell back');
     const s2 = snapshot('connected', 'Home');
     s2.layout = { active: BUILTIN, selections: 2 };
     state.set(s2);
     h.update(s2);
-    await eventually(() => h.active === BUILTIN && h.state.notice === null && h.state.plugin === null, 3000, 'the built-in layout, chosen');
+    await eventually(() => h.active === BUILTIN && h.state.notice === null && h.state.plugin === null, 15_000, 'the built-in layout, chosen');
     assert.equal(
       h.list().map((c) => [c.id, c.active]),
       [
@@ -179,23 +179,23 @@ test('switching the layout at run time (layout.select in the state) loads the ne
     s3.layout = { active: 'layout-one', selections: 3 };
     state.set(s3);
     h.update(s3);
-    await eventually(() => h.state.plugin === 'layout-one' && h.state.tree.title === 'badlayout connected', 3000, 'back to layout-one');
+    await eventually(() => h.state.plugin === 'layout-one' && h.state.tree.title === 'badlayout connected', 15_000, 'back to layout-one');
     // layout-two faulted; choosing it again (same id) restarts it.
     const s4 = snapshot('connected', 'Home');
     s4.layout = { active: 'layout-two', selections: 4 };
     state.set(s4);
     h.update(s4);
-    await eventually(() => h.state.plugin === 'layout-two', 3000, 'layout-two once more');
+    await eventually(() => h.state.plugin === 'layout-two', 15_000, 'layout-two once more');
     const s5 = snapshot('connected', 'garbage');
     s5.layout = { active: 'layout-two', selections: 4 };
     state.set(s5);
     h.update(s5);
-    await eventually(() => h.state.notice !== null && /layout-two failed/.test(h.state.notice), 5000, 'layout-two faulted');
+    await eventually(() => h.state.notice !== null && /layout-two failed/.test(h.state.notice), 15_000, 'layout-two faulted');
     const s6 = snapshot('connected', 'Home');
     s6.layout = { active: 'layout-two', selections: 5 };
     state.set(s6);
     h.update(s6);
-    await eventually(() => h.state.plugin === 'layout-two' && h.state.notice === null, 3000, 'the same layout chosen again: restarted');
+    await eventually(() => h.state.plugin === 'layout-two' && h.state.notice === null, 15_000, 'the same layout chosen again: restarted');
   } finally {
     stop();
     await h.close();
@@ -226,7 +226,7 @@ test('the shipped layout plugins (manifests/layout-*.json) load, answer valid tr
       await h.select(c.id);
       for (const status of ['disconnected', 'connecting', 'connected', 'reconnecting', 'failed'] as const) {
         h.update(snapshot(status, 'Home'));
-        await eventually(() => h.state.plugin === c.id && h.state.tree.title !== undefined && JSON.stringify(h.state.tree) !== '' && h.state.notice === null, 3000, `${c.id} ${status}`);
+        await eventually(() => h.state.plugin === c.id && h.state.tree.title !== undefined && JSON.stringify(h.state.tree) !== '' && h.state.notice === null, 15_000, `${c.id} ${status}`);
         assert.ok(LayoutTreeSchema.safeParse(h.state.tree).success);
       }
     }

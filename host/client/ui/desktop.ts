@@ -149,12 +149,23 @@ export async function startDesktop(o: DesktopOptions = {}): Promise<Desktop> {
 
 /** The CLI's entry: runs until quit or a signal; returns the exit code. */
 export async function runDesktop(o: DesktopOptions = {}): Promise<number> {
-  const d = await startDesktop(o);
-  const onSignal = (): void => void d.stop();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  await d.done;
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  // The handlers go in before start-up: a signal that arrives while it runs (even right
+  // after the address is printed) must still end in a clean stop, not the default kill.
+  let d: Awaited<ReturnType<typeof startDesktop>> | null = null;
+  let signalled = false;
+  const onSignal = (): void => {
+    signalled = true;
+    if (d) void d.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    d = await startDesktop(o);
+    if (signalled) void d.stop();
+    await d.done;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
   return 0;
 }
