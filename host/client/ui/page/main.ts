@@ -68,7 +68,8 @@ function apply(raw: unknown): void {
       return;
     case 'refused':
       store.refused = m.reason ?? 'refused';
-      console.warn('hearth: the core refused a page message:', m.reason);
+      // The core logs the refusal (pino, in its log file); the person is told here.
+      showProblem(`The client refused a request from this page: ${store.refused}`);
       invalidate();
       return;
     case 'hello':
@@ -303,8 +304,8 @@ function frame(): void {
     store.drawMs = dt;
     if (dt > store.maxDrawMs) store.maxDrawMs = dt;
   } catch (err) {
-    // Never leave the window blank or frozen: report, and try again next frame.
-    console.error('hearth: render failed', err);
+    // Never leave the window blank or frozen: say so (outside the tree that failed), and try again next frame.
+    showProblem(`Part of the window could not be drawn: ${(err as Error).message ?? String(err)}`);
     store.dirty = true;
   }
 }
@@ -318,3 +319,11 @@ window.__HEARTH_PAGE__ = { store, ui, apply };
 if (window.__HEARTH_FIXTURE__) useFixture(window.__HEARTH_FIXTURE__);
 else connectSocket();
 requestAnimationFrame(frame);
+
+/** A problem of the page itself, shown in a fixed alert outside the rendered tree (the page has no logger; the core has). */
+function showProblem(text: string): void {
+  const el = document.getElementById('page-problem');
+  if (!el) return;
+  el.textContent = text;
+  el.hidden = false;
+}
