@@ -5,7 +5,7 @@
 //   on_audio_raw  binary 3840 bytes of little-endian f32 -> 3840 bytes
 // The host prefers on_audio_raw (see docs/PLUGINS.md for what each costs), and
 // in the client's capture chain the zero-copy hearth_frame_process.
-import { config, inputF32, inputJSON, outputF32, outputString, Kind, formatNumber, frameGet, frameSet } from "../../sdk/assembly/index";
+import { config, inputF32, inputJSON, outputF32, outputString, Kind, formatNumber, frameGet, frameSet, statSet } from "../../sdk/assembly/index";
 
 // Zero-copy frames (docs/PLUGINS.md §13): the host writes the frame into
 // FRAME_BUFFER and calls hearth_frame_process; the host calls on_audio_raw
@@ -35,9 +35,18 @@ export function on_audio_raw(): i32 {
   return 0;
 }
 
+// Stats (published only to a host whose manifest names them in audio.stats):
+// 0 = the gain in use, 1 = this frame's output peak (linear).
 export function hearth_frame_process(): i32 {
   const g = gain;
-  for (let i = 0; i < 960; i++) frameSet(i, frameGet(i) * g);
+  let peak: f32 = 0;
+  for (let i = 0; i < 960; i++) {
+    const y = frameGet(i) * g;
+    frameSet(i, y);
+    peak = max(peak, abs(y));
+  }
+  statSet(0, g);
+  statSet(1, peak);
   return 0;
 }
 

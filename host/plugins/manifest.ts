@@ -111,6 +111,11 @@ export const ManifestSchema = z
           .describe(
             'Which slot of the capture chain the plugin fills: "aec" (echo cancellation, hook on_aec_raw: the mic frame plus the far-end reference), "ns" (noise suppression, on_audio_raw) or "effect" (on_audio_raw). The chain runs aec, then ns, then the effects.',
           ),
+        stats: z
+          .array(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,31}$/))
+          .max(16)
+          .default([])
+          .describe('Names of the f32 stats a zero-copy guest publishes with statSet(i, v), in index order (at most 16); the client state carries their newest values.'),
       })
       .strict()
       .optional()

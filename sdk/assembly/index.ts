@@ -167,8 +167,17 @@ export function passThrough(): void {
 // config in the Extism hook, which the host calls once before the first frame).
 // The Extism hook (on_audio_raw / on_aec_raw) stays the reference path.
 
-/** The shared frame area of the zero-copy path: 1920 f32 (mic, then reference), in static memory (never moves, never collected). */
-export const FRAME_BUFFER: usize = memory.data(2 * 960 * 4, 16);
+/** Where the stats area starts in FRAME_BUFFER, in f32 (after mic and reference). */
+export const FRAME_STATS_OFFSET: i32 = 1920;
+/** How many f32 stats a guest may publish (their names are the manifest's audio.stats, in order). */
+export const FRAME_STATS_COUNT: i32 = 16;
+
+/**
+ * The shared frame area of the zero-copy path, in static memory (never moves,
+ * never collected): 1920 f32 (mic, then reference), then 16 f32 of stats the
+ * guest publishes (statSet) and the host reads after every frame.
+ */
+export const FRAME_BUFFER: usize = memory.data((2 * 960 + 16) * 4, 16);
 
 /** Sample i of the frame area (0..959: the mic frame, and the output; 960..1919: the reference). */
 // @ts-ignore: decorator
@@ -179,6 +188,16 @@ export const FRAME_BUFFER: usize = memory.data(2 * 960 * 4, 16);
 // @ts-ignore: decorator
 @inline export function frameSet(i: i32, v: f32): void {
   store<f32>(FRAME_BUFFER + (<usize>i << 2), v);
+}
+
+/**
+ * Publishes stat i (0..15) of this guest: the host copies the stats area after
+ * every hearth_frame_process and the client state carries the newest values,
+ * under the names the manifest lists in audio.stats (NaN means "no value yet").
+ */
+// @ts-ignore: decorator
+@inline export function statSet(i: i32, v: f32): void {
+  if (<u32>i < <u32>FRAME_STATS_COUNT) store<f32>(FRAME_BUFFER + (<usize>(FRAME_STATS_OFFSET + i) << 2), v);
 }
 
 /** Address of FRAME_BUFFER; re-export it from your entry file to opt in to zero-copy frames. */

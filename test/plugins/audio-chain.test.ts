@@ -69,6 +69,29 @@ test('4 guests run in slot order, each output the next input, one hop per frame'
   assert.ok(sameSamples(out, frame(1)));
 });
 
+test('a zero-copy guest publishes named stats (statSet) that stats() carries; a guest naming none publishes nothing', async () => {
+  const g = gainGuest('gs', 0.5, GENEROUS);
+  const named = { ...g, manifest: parseManifest({ ...g.manifest, audio: { slot: 'effect', stats: ['gain', 'peak'] } }) };
+  const chain = await AudioChain.start({ guests: [named, gainGuest('gq', 2, GENEROUS)] });
+  try {
+    assert.equal(chain.stats().guests[0]!.published, {}, 'nothing published before the first frame (NaN is left out)');
+    const out = new Float32Array(FRAME);
+    const mic = frame(3);
+    // The first frame goes through the Extism hook (config); stats come from the zero-copy frames after it.
+    for (let n = 0; n < 2; n++) {
+      const r = chain.process(mic, silence, out, 1000);
+      if (!r.processed) assert.unreachable(r.status);
+    }
+    const peak = Math.max(...Array.from(mic, (x) => Math.abs(Math.fround(x * 0.5))));
+    const [gs, gq] = chain.stats().guests;
+    assert.is(gs!.published!.gain, 0.5);
+    assert.ok(Math.abs(gs!.published!.peak! - peak) < 1e-3, `peak ${gs!.published!.peak} ~ ${peak}`);
+    assert.is(gq!.published, undefined, 'its manifest names no stats: none are copied');
+  } finally {
+    await chain.close();
+  }
+});
+
 test('the AEC guest gets exactly the reference passed with its mic frame, and runs first', async () => {
   // echoref answers mic - reference. It is listed last and its manifest has
   // no audio.slot: on_aec_raw alone makes it the canceller, which runs first.

@@ -95,6 +95,8 @@ export interface GuestReport {
   bypassed: number;
   faults: number;
   lastUs: number;
+  /** What the guest publishes (an echo canceller's ERLE, a suppressor's noise floor), named by its manifest's audio.stats. */
+  published?: Record<string, number>;
   message?: string;
 }
 

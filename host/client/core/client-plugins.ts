@@ -288,7 +288,7 @@ export class ClientPlugins {
         enabled: e.enabled,
         status,
         reason,
-        figures: r ? { state: r.state, calls: r.calls, overruns: r.overruns, bypassed: r.bypassed, faults: r.faults, lastUs: r.lastUs } : null,
+        figures: r ? { state: r.state, calls: r.calls, overruns: r.overruns, bypassed: r.bypassed, faults: r.faults, lastUs: r.lastUs, published: r.published ?? {} } : null,
         error: e.error,
       };
     });

@@ -114,7 +114,7 @@ export interface ClientPluginView {
   /** Why it is not running, in words (null while running). */
   reason: string | null;
   /** The chain thread's figures, while it is in the chain. */
-  figures: { state: string; calls: number; overruns: number; bypassed: number; faults: number; lastUs: number } | null;
+  figures: { state: string; calls: number; overruns: number; bypassed: number; faults: number; lastUs: number; published: Record<string, number> } | null;
   /** The last refused action on it (an unknown capability in plugin.grant, ...). */
   error: string | null;
 }

@@ -186,8 +186,16 @@ export class AudioChain extends EventEmitter {
       hopP50Us: round1(this.hopHist.quantile(0.5)),
       hopP99Us: round1(this.hopHist.quantile(0.99)),
       lastChainUs: round1(this.sup.serving?.t.frameUs ?? 0),
-      guests: this.order.map((e) => e.describe()),
+      guests: this.order.map((e) => e.describe(this.publishedOf(e))),
     };
+  }
+
+  private publishedOf(e: ChainEntry): Record<string, number> | undefined {
+    const names = e.prepared.statNames;
+    if (!names.length) return undefined;
+    const s = this.sup.serving;
+    const i = s ? s.members.indexOf(e) : -1;
+    return s && i >= 0 ? s.t.publishedStats(i, names) : {};
   }
 
   /** Starts the counters and latency figures of stats() afresh (states and overrun windows are kept). */

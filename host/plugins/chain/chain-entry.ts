@@ -36,6 +36,8 @@ export interface ChainGuestStats {
   p99Us: number;
   maxUs: number;
   memoryKiB: number;
+  /** The newest stats the guest published (sdk statSet), named by its manifest's audio.stats; absent when it names none. */
+  published?: Record<string, number>;
   /** Why it is faulted, killed or disabled. */
   message?: string;
 }
@@ -116,7 +118,7 @@ export class ChainEntry {
     this.windowAt = 0;
   }
 
-  describe(): ChainGuestStats {
+  describe(published?: Record<string, number>): ChainGuestStats {
     return {
       pluginId: this.id,
       slot: this.prepared.slot,
@@ -131,6 +133,7 @@ export class ChainEntry {
       p99Us: round1(this.hist.quantile(0.99)),
       maxUs: round1(this.hist.max),
       memoryKiB: this.memoryKiB,
+      ...(published ? { published } : {}),
       ...(this.message !== null ? { message: this.message } : {}),
     };
   }

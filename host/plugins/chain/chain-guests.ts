@@ -30,6 +30,8 @@ export interface PreparedGuest {
   slot: AudioSlot;
   limits: PluginLimits;
   init: ChainGuestInit;
+  /** The names of the stats it publishes (manifest audio.stats). */
+  statNames: string[];
 }
 
 const RANK: Record<AudioSlot, number> = { aec: 0, ns: 1, effect: 2 };
@@ -79,6 +81,7 @@ export async function prepareGuest(g: ChainGuest): Promise<PreparedGuest> {
     pluginId: id,
     slot,
     limits: m.limits,
+    statNames: m.audio?.stats ?? [],
     init: {
       pluginId: id,
       module,
@@ -89,6 +92,7 @@ export async function prepareGuest(g: ChainGuest): Promise<PreparedGuest> {
       memoryMiB: m.limits.memoryMiB,
       storageBytes: m.limits.storageKiB * 1024,
       callUs: m.limits.callMs * 1000,
+      statsCount: m.audio?.stats.length ?? 0,
     },
   };
 }

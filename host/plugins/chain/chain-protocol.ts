@@ -7,7 +7,10 @@
 //   [576, 712)     Float64: per-guest elapsed µs of the last frame, then the
 //                  chain thread's own time for the whole frame (FRAME_US_SLOT)
 //   [712, 8904)    per-guest UTF-8 message (why it faulted / failed to load), MESSAGE_BYTES each
-//   [8904, ...)    Float32 data: mic[960], reference[960], out[960]
+//   [8904, 20424)  Float32 data: mic[960], reference[960], out[960]
+//   [20424, ...)   Float32 per-guest stats, MAX_GUESTS x STATS_PER_GUEST: the
+//                  newest values a zero-copy guest published with statSet
+//                  (copied out of its FRAME_BUFFER after each call; NaN = none)
 //
 // A frame: the owner writes mic + reference, increments ReqSeq and notifies
 // it. The chain thread (in Atomics.wait on ReqSeq) runs the enabled guests in
@@ -39,7 +42,10 @@ const TIMES_OFFSET = GUEST_OFFSET + MAX_GUESTS * GUEST_WORDS * 4;
 export const FRAME_US_SLOT = MAX_GUESTS;
 const MESSAGES_OFFSET = TIMES_OFFSET + (MAX_GUESTS + 1) * 8;
 const DATA_OFFSET = MESSAGES_OFFSET + MAX_GUESTS * MESSAGE_BYTES;
-export const CHAIN_SAB_BYTES = DATA_OFFSET + 3 * FRAME_SAMPLES * 4;
+const STATS_OFFSET = DATA_OFFSET + 3 * FRAME_SAMPLES * 4;
+/** Stats a guest may publish (sdk FRAME_STATS_COUNT; names: the manifest's audio.stats). */
+export const STATS_PER_GUEST = 16;
+export const CHAIN_SAB_BYTES = STATS_OFFSET + MAX_GUESTS * STATS_PER_GUEST * 4;
 
 export const Ctrl = {
   ReqSeq: 0,
@@ -107,6 +113,8 @@ export interface ChainViews {
   mic: Float32Array;
   reference: Float32Array;
   out: Float32Array;
+  /** Per-guest published stats, at guest index * STATS_PER_GUEST. */
+  stats: Float32Array;
 }
 
 export function chainViews(sab: SharedArrayBuffer): ChainViews {
@@ -118,6 +126,7 @@ export function chainViews(sab: SharedArrayBuffer): ChainViews {
     mic: new Float32Array(sab, DATA_OFFSET, FRAME_SAMPLES),
     reference: new Float32Array(sab, DATA_OFFSET + FRAME_SAMPLES * 4, FRAME_SAMPLES),
     out: new Float32Array(sab, DATA_OFFSET + 2 * FRAME_SAMPLES * 4, FRAME_SAMPLES),
+    stats: new Float32Array(sab, STATS_OFFSET, MAX_GUESTS * STATS_PER_GUEST),
   };
 }
 
@@ -143,6 +152,8 @@ export interface ChainGuestInit {
   storageBytes: number;
   /** limits.callMs in µs: a call taking longer is an overrun (its output is discarded). */
   callUs: number;
+  /** How many stats the guest publishes (its manifest's audio.stats); 0 = none are copied. */
+  statsCount: number;
 }
 
 export interface ChainInit {

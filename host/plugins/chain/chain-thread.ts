@@ -17,6 +17,7 @@ import {
   GUEST_WORDS,
   MESSAGE_BYTES,
   Phase,
+  STATS_PER_GUEST,
   type ChainGuestInit,
   type ChainInit,
   type ChainViews,
@@ -55,6 +56,8 @@ export class ChainThread {
     const sab = new SharedArrayBuffer(CHAIN_SAB_BYTES);
     this.v = chainViews(sab);
     this.v.ctrl[Ctrl.Current] = -1;
+    // NaN until a guest publishes: "no value yet", not a zero that looks measured.
+    this.v.stats.fill(Number.NaN);
     for (let i = 0; i < guests.length; i++) this.v.guests[i * GUEST_WORDS + G.Enabled] = enabled[i] ? 1 : 0;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
@@ -174,6 +177,20 @@ export class ChainThread {
 
   memoryKiB(i: number): number {
     return this.v.guests[i * GUEST_WORDS + G.MemoryKiB]!;
+  }
+
+  /**
+   * The stats guest i published last (sdk statSet), under the manifest's
+   * names; NaN (no value yet) is left out. Not for the frame path: it allocates.
+   */
+  publishedStats(i: number, names: readonly string[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    const base = i * STATS_PER_GUEST;
+    for (let k = 0; k < names.length && k < STATS_PER_GUEST; k++) {
+      const x = this.v.stats[base + k]!;
+      if (!Number.isNaN(x)) out[names[k]!] = Math.round(x * 1000) / 1000;
+    }
+    return out;
   }
 
   message(i: number): string {

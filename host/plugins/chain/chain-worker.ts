@@ -36,6 +36,7 @@ import {
   FRAME_US_SLOT,
   G,
   GUEST_WORDS,
+  STATS_PER_GUEST,
   GuestStatus,
   LoadState,
   MESSAGE_BYTES,
@@ -63,6 +64,8 @@ interface Guest {
   calls: number;
   /** The zero-copy frame path, when the guest exports it (sdk: hearth_frame_buffer / hearth_frame_process). */
   fast: { process: () => number; ptr: number; view: Float32Array | null } | null;
+  /** Stats the guest publishes after its frame (sdk statSet), 0 when its manifest names none. */
+  statsCount: number;
 }
 
 // Per-frame buffers, allocated once. The inputs are plain ArrayBuffers passed
@@ -96,7 +99,7 @@ async function instantiate(g: ChainGuestInit, index: number): Promise<Guest> {
     storageBytes: g.storageBytes,
     hostAllocBytes: g.memoryMiB * MIB,
   });
-  const guest: Guest = { plugin: null, api, hook: g.hook, aec: g.hook === 'on_aec_raw', callUs: g.callUs, memory: null, dead: true, calls: 0, fast: null };
+  const guest: Guest = { plugin: null, api, hook: g.hook, aec: g.hook === 'on_aec_raw', callUs: g.callUs, memory: null, dead: true, calls: 0, fast: null, statsCount: Math.min(g.statsCount, STATS_PER_GUEST) };
   try {
     const inst = await instantiateGuest(g.module, api, { grants: g.grants, config: g.config, memoryMiB: g.memoryMiB });
     guest.plugin = inst.plugin;
@@ -107,7 +110,9 @@ async function instantiate(g: ChainGuestInit, index: number): Promise<Guest> {
     if (typeof bufferFn === 'function' && typeof processFn === 'function' && guest.memory) {
       const ptr = Number((bufferFn as () => number)());
       // The area must lie inside memory and be f32-aligned, or the guest keeps the Extism path.
-      if (Number.isInteger(ptr) && ptr > 0 && ptr % 4 === 0 && ptr + 2 * FRAME_SAMPLES * 4 <= guest.memory.buffer.byteLength) {
+      // A guest that names stats must also hold the stats area after the frames.
+      const areaBytes = (2 * FRAME_SAMPLES + (guest.statsCount ? STATS_PER_GUEST : 0)) * 4;
+      if (Number.isInteger(ptr) && ptr > 0 && ptr % 4 === 0 && ptr + areaBytes <= guest.memory.buffer.byteLength) {
         guest.fast = { process: processFn as () => number, ptr, view: null };
       }
     }
@@ -138,7 +143,7 @@ function runFast(guest: Guest, fast: NonNullable<Guest['fast']>, index: number):
   const w = index * GUEST_WORDS;
   const buffer = guest.memory!.buffer;
   // A grown memory has a new ArrayBuffer: remake the view then, only.
-  if (!fast.view || fast.view.buffer !== buffer) fast.view = new Float32Array(buffer, fast.ptr, 2 * FRAME_SAMPLES);
+  if (!fast.view || fast.view.buffer !== buffer) fast.view = new Float32Array(buffer, fast.ptr, 2 * FRAME_SAMPLES + (guest.statsCount ? STATS_PER_GUEST : 0));
   const view = fast.view;
   view.set(current, 0);
   if (guest.aec) view.set(v.reference, FRAME_SAMPLES);
@@ -160,6 +165,11 @@ function runFast(guest: Guest, fast: NonNullable<Guest['fast']>, index: number):
     else {
       const out = fast.view.buffer === guest.memory!.buffer ? fast.view : new Float32Array(guest.memory!.buffer, fast.ptr, FRAME_SAMPLES);
       current.set(out.subarray(0, FRAME_SAMPLES));
+    }
+    if (guest.statsCount) {
+      const area = fast.view.buffer === guest.memory!.buffer ? fast.view : new Float32Array(guest.memory!.buffer, fast.ptr, 2 * FRAME_SAMPLES + STATS_PER_GUEST);
+      const base = index * STATS_PER_GUEST;
+      for (let i = 0; i < guest.statsCount; i++) v.stats[base + i] = area[2 * FRAME_SAMPLES + i]!;
     }
   }
   if (status >= GuestStatus.Trap) guest.dead = true;
