@@ -297,6 +297,24 @@ async function main(): Promise<void> {
       cur = nextState(cur, ++n);
       state.set(cur);
     };
+    // --profile: a V8 CPU profile of the page under load instead of the trace (where the draw's time goes).
+    if (process.argv.includes('--profile')) {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+      await phase(browser, page, ui, SECONDS, publish, RATE, false);
+      const { profile } = (await cdp.send('Profiler.stop')) as { profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; hitCount?: number }[] } };
+      const self = new Map<string, number>();
+      let total = 0;
+      for (const n of profile.nodes) {
+        const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}:${n.callFrame.columnNumber}`;
+        self.set(k, (self.get(k) ?? 0) + (n.hitCount ?? 0));
+        total += n.hitCount ?? 0;
+      }
+      const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 30);
+      for (const [k, c] of top) process.stderr.write(`${((100 * c) / total).toFixed(1).padStart(5)}%  ${k}\n`);
+    }
     const load = await phase(browser, page, ui, SECONDS, publish, RATE);
     const drawn = await page.evaluate(`document.querySelectorAll('li.user').length`);
     const line = {

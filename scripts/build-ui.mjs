@@ -19,7 +19,8 @@ const options = {
   format: 'iife',
   platform: 'browser',
   target: ['chrome110', 'firefox115', 'safari16'],
-  minify: true,
+  // HEARTH_UI_DEBUG=1: readable names (profiling the page).
+  minify: !process.env.HEARTH_UI_DEBUG,
   sourcemap: true,
   legalComments: 'none',
   logLevel: 'warning',

@@ -79,6 +79,35 @@ function tick(index: number, dueMs: number): void {
   playbackCpu.add((t1 - t0) * 1000);
   captureCpu.add((t2 - t1) * 1000);
   lastInput = { levelDb: r.levelDb, peakDb: r.peakDb, gateOpen: r.gateOpen };
+  if (speakingChanged()) reportSoon();
+}
+
+// A speaking light must follow the audio, not the 50 ms report period: when a
+// speaker starts or stops (or we start or stop transmitting), a report goes
+// out right after this tick, at most one extra per tick.
+const wasSpeaking = new Map<number, boolean>();
+let wasTransmitting = false;
+function speakingChanged(): boolean {
+  let changed = capturePipe.transmitting !== wasTransmitting;
+  wasTransmitting = capturePipe.transmitting;
+  for (const [token, sp] of playbackPipe.speakers) {
+    const now = sp.playout.speaking;
+    if (wasSpeaking.get(token) !== now) {
+      wasSpeaking.set(token, now);
+      changed = true;
+    }
+  }
+  if (wasSpeaking.size > playbackPipe.speakers.size) for (const token of wasSpeaking.keys()) if (!playbackPipe.speakers.has(token)) wasSpeaking.delete(token);
+  return changed;
+}
+let reportPending = false;
+function reportSoon(): void {
+  if (reportPending) return;
+  reportPending = true;
+  setImmediate(() => {
+    reportPending = false;
+    post({ type: 'report', report: report() });
+  });
 }
 
 const clock = new FrameClock(tick);

@@ -6,8 +6,8 @@
 //       first message on every socket.
 //   {"type":"snapshot","seq":17,"state":{...ClientSnapshot, compacted}}
 //       the NEWEST snapshot; seq grows by one per snapshot sent on this socket.
-//       The page answers {"type":"ack","seq":17} as soon as it has received it
-//       (before drawing). At most `ackWindow` snapshots are ever un-acked; while
+//       The page answers {"type":"ack","seq":17} when a frame draws it (one a
+//       newer snapshot replaced unread is never acked). At most `ackWindow` snapshots are ever un-acked; while
 //       the window is full the core sends nothing, and when an ack arrives it
 //       sends the newest snapshot, skipping every one in between (watch
 //       semantics: a slow page skips snapshots, it never queues them).

@@ -21,7 +21,7 @@ declare global {
 // ---------------------------------------------------------------------------
 // Incoming messages (host/client/ui/protocol.ts)
 //   {"type":"hello","protocol":1,"ackWindow":2}
-//   {"type":"snapshot","seq":N,"state":ClientSnapshot}   answered at once with {"type":"ack","seq":N}
+//   {"type":"snapshot","seq":N,"state":ClientSnapshot}   answered with {"type":"ack","seq":N} when drawn
 //   {"type":"layout","seq":N,"tree":LayoutTree,"plugin","notice","choices":[...]}
 //   {"type":"refused","reason":"..."}
 // Also accepted (fixtures, older cores): {"type":"snapshot","snapshot":...,"layout":...}.
@@ -102,10 +102,15 @@ function socketUrl(): string {
 
 const SNAPSHOT_HEAD = /^\{"type":"snapshot","seq":(\d+),"state":/;
 let pendingRaw: string | null = null;
+let pendingSeq = 0;
 function takePending(): void {
   if (pendingRaw === null) return;
   const raw = pendingRaw;
   pendingRaw = null;
+  // Acked when drawn, not when received: the core then sends about one
+  // snapshot per frame the page draws (its credit is two un-acked), instead
+  // of every one it can, most of which a newer one would replace unread.
+  post({ type: 'ack', seq: pendingSeq });
   try {
     const m = JSON.parse(raw) as Incoming;
     if (m.state) store.snapshot = m.state;
@@ -135,12 +140,12 @@ function connectSocket(): void {
     };
     ws.onmessage = (ev) => {
       if (typeof ev.data !== 'string') return;
-      // A snapshot is acked at once but parsed only when a frame draws it:
-      // one that a newer one replaces before the next frame is never parsed.
+      // A snapshot is parsed and acked only when a frame draws it: one that
+      // a newer one replaces before the next frame is never parsed.
       const head = ev.data.slice(0, 64);
       const m = SNAPSHOT_HEAD.exec(head);
       if (m) {
-        post({ type: 'ack', seq: Number(m[1]) });
+        pendingSeq = Number(m[1]);
         pendingRaw = ev.data;
         store.received++;
         store.dirty = true;
