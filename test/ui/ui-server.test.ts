@@ -273,7 +273,8 @@ test('core actions for the UI: saved servers (no password in the snapshot), conn
     real.push({ type: 'servers.save', label: 'Other', host: 'example.invalid', port: 1, username: 'bob', rememberPassword: false });
     const s1 = await real.state.until((s) => s.servers.list.length === 2, 5000);
     const home1 = s1.servers.list.find((x) => x.label === 'Home')!;
-    assert.equal(Object.keys(home1).sort(), ['hasPassword', 'host', 'id', 'label', 'port', 'username']);
+    assert.equal(Object.keys(home1).sort(), ['hasPassword', 'host', 'id', 'label', 'pinnedFingerprint', 'port', 'username']);
+    assert.is(home1.pinnedFingerprint, null, 'nothing pinned before the first connect');
     assert.is(home1.hasPassword, true);
     assert.is(s1.servers.list.find((x) => x.label === 'Other')!.hasPassword, false);
     assert.not.match(JSON.stringify(s1), new RegExp(PASSWORD), 'the password never reaches the snapshot');
@@ -286,6 +287,12 @@ test('core actions for the UI: saved servers (no password in the snapshot), conn
     const s2 = await real.state.until((s) => s.connection.status === 'connected' && s.chat.length >= 10, 10_000);
     assert.is(s2.servers.list.length, 1);
     assert.is(s2.servers.lastServerId, home1.id);
+    assert.is(s2.servers.list[0]!.pinnedFingerprint, t.fingerprint, 'the first connect pinned the certificate, and the list shows it');
+    real.push({ type: 'trust.forget', hostKey: `127.0.0.1:${t.port}` });
+    await real.state.until((s) => s.servers.list[0]!.pinnedFingerprint === null, 5000);
+    assert.is(store.knownHosts.get(`127.0.0.1:${t.port}`), undefined, 'forgotten in known_hosts.json');
+    real.push({ type: 'trust.accept', hostKey: `127.0.0.1:${t.port}`, fingerprint: t.fingerprint });
+    await real.state.until((s) => s.servers.list[0]!.pinnedFingerprint === t.fingerprint, 5000);
     assert.is(s2.chat.length, 10, 'history on join');
     real.push({ type: 'chat.history' });
     const s3 = await real.state.until((s) => s.chat.length > 10, 5000);

@@ -24,6 +24,8 @@ export type ClientAction =
   | { type: 'disconnect' }
   /** The user accepted a changed or new certificate shown in the state: pin it and connect again. */
   | { type: 'trust.accept'; hostKey: string; fingerprint: string }
+  /** Unpins host:port's certificate (a server that really changed it): the next connect shows its fingerprint for a first-use choice again. */
+  | { type: 'trust.forget'; hostKey: string }
   | { type: 'join'; channelId: number }
   | { type: 'chat.send'; channelId?: number; text: string }
   | { type: 'chat.direct'; userId: number; text: string }

@@ -26,7 +26,7 @@ import { saveSettings } from './settings-sync.js';
 import { buildSnapshot, type CoreView } from './snapshot-builder.js';
 import { errorOf, reportVoice } from './voice-report.js';
 import { handleLocalAction, LOCAL_ACTIONS, type LocalActionContext } from './local-actions.js';
-import { handleUiAction, MAX_CHAT, mergeChat, UI_ACTIONS, type UiActionContext } from './ui-actions.js';
+import { handleUiAction, MAX_CHAT, mergeChat, serversView, UI_ACTIONS, type UiActionContext } from './ui-actions.js';
 import { emptySnapshot, type ClientError, type ClientSnapshot } from './snapshot.js';
 
 export type { ClientCoreOptions } from './core-options.js';
@@ -113,7 +113,12 @@ export class ClientCore {
       case 'trust.accept':
         new KnownHosts(this.opts.knownHostsFile).pin?.(a.hostKey, a.fingerprint);
         v.conn.certificate = null;
+        v.servers = serversView(this.opts.store).value;
         if (this.lastConnect) await this.connect(this.lastConnect, false);
+        break;
+      case 'trust.forget':
+        if (!new KnownHosts(this.opts.knownHostsFile).forget(a.hostKey)) this.addError('NOT_FOUND', `no certificate is pinned for ${a.hostKey}`);
+        v.servers = serversView(this.opts.store).value;
         break;
       case 'join':
         await this.control?.request('channel.join', { channelId: a.channelId });
@@ -251,6 +256,8 @@ export class ClientCore {
     }
     this.attach(control, welcome);
     v.conn.status = 'connected';
+    // A first connect may have pinned the certificate: the saved servers show it.
+    v.servers = serversView(this.opts.store).value;
     v.conn.fingerprint = control.fingerprint;
     v.conn.server = { host: a.server.host, port: a.server.port, name: welcome.server.name };
     v.conn.attempt = 0;

@@ -71,6 +71,8 @@ export function buildSnapshot(v: CoreView): ClientSnapshot {
       inputLevelDb: r?.input.levelDb ?? -120,
       inputPeakDb: r?.input.peakDb ?? -120,
       outputLevelDb: r?.output.levelDb ?? -120,
+      outputVolume: v.settings.outputVolume,
+      inputGainDb: v.settings.inputGainDb,
       loopback: v.settings.loopback,
       input: r?.input.device ?? null,
       output: r?.output.device ?? null,

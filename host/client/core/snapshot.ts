@@ -57,6 +57,10 @@ export interface ClientSnapshot {
     inputLevelDb: number;
     inputPeakDb: number;
     outputLevelDb: number;
+    /** Master output volume (1 = unchanged, up to 2), as saved in settings.json. */
+    outputVolume: number;
+    /** Capture gain before the chain, dB. */
+    inputGainDb: number;
     loopback: boolean;
     input: DeviceStatus | null;
     output: DeviceStatus | null;
@@ -126,6 +130,8 @@ export interface SavedServerView {
   port: number;
   username: string;
   hasPassword: boolean;
+  /** The certificate fingerprint pinned for host:port (known_hosts.json), null when none is (the next connect asks). */
+  pinnedFingerprint: string | null;
 }
 
 export function emptySnapshot(): ClientSnapshot {
@@ -146,6 +152,8 @@ export function emptySnapshot(): ClientSnapshot {
       inputLevelDb: -120,
       inputPeakDb: -120,
       outputLevelDb: -120,
+      outputVolume: 1,
+      inputGainDb: 0,
       loopback: false,
       input: null,
       output: null,

@@ -30,8 +30,17 @@ export function serversView(store: ClientConfigStore | undefined): { value: Clie
   if (!store) return { value: { list: [], lastServerId: null }, error: null };
   try {
     const f = store.loadServers();
+    let pins: Record<string, string> = {};
+    try {
+      pins = store.knownHosts.all();
+    } catch {
+      // a corrupt known_hosts.json is reported when a connect needs it; the list still shows
+    }
     return {
-      value: { list: f.servers.map((s) => ({ id: s.id, label: s.label, host: s.host, port: s.port, username: s.username, hasPassword: s.password !== undefined })), lastServerId: f.lastServerId },
+      value: {
+        list: f.servers.map((s) => ({ id: s.id, label: s.label, host: s.host, port: s.port, username: s.username, hasPassword: s.password !== undefined, pinnedFingerprint: pins[`${s.host}:${s.port}`] ?? null })),
+        lastServerId: f.lastServerId,
+      },
       error: null,
     };
   } catch (err) {

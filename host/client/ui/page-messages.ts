@@ -29,6 +29,7 @@ export const ClientActionSchema = z.discriminatedUnion('type', [
   }),
   a('disconnect', {}),
   a('trust.accept', { hostKey: str(300).min(1), fingerprint: str(200).min(1) }),
+  a('trust.forget', { hostKey: str(300).min(1) }),
   a('join', { channelId: id }),
   a('chat.send', { channelId: id.optional(), text }),
   a('chat.direct', { userId: id, text }),

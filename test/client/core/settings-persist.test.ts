@@ -26,6 +26,7 @@ test('changes are saved to settings.json and a new core starts with them', async
   try {
     const s = await b.state.until((x) => x.audio.mode === 'ptt', 2000);
     assert.is(s.audio.mode, 'ptt');
+    assert.is(s.audio.outputVolume, 0.8, 'the state shows the saved output volume (the page draws its slider from it)');
   } finally {
     await b.close();
   }

@@ -69,7 +69,7 @@ const SLICES: Record<WidgetName, Slice[]> = {
   channels: [(s) => s.channels, (s) => s.users, (s) => s.speaking, (s) => s.self, (s) => s.requests],
   chat: [(s) => s.chat, (s) => s.users, (s) => s.channels, (s) => s.self],
   voice: [(s) => [s.audio.mode, s.audio.thresholdDb, s.audio.selfMute, s.audio.selfDeaf, s.audio.pttDown, s.audio.transmitting, Math.round(s.audio.inputLevelDb), s.pttKey]],
-  devices: [(s) => [s.audio.available, s.audio.input, s.audio.output, s.audio.loopback]],
+  devices: [(s) => [s.audio.available, s.audio.input, s.audio.output, s.audio.loopback, s.audio.outputVolume]],
   users: [(s) => s.users, (s) => s.self, (s) => s.voice.speakers, (s) => s.requests, (s) => s.speaking],
   plugins: [(s) => s.plugins, (s) => s.clientPlugins],
   errors: [(s) => s.errors],

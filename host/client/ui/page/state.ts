@@ -44,7 +44,6 @@ export const ui = {
   dismissedErrorsAt: 0,
   /** Tags of the requests this page sent, newest last, with what they were. */
   requests: [] as { tag: string; what: string }[],
-  outputVolume: 1,
   registerMode: 'login' as 'login' | 'invite' | 'bootstrap',
 };
 

@@ -66,6 +66,10 @@ function setProp(el: HTMLElement, name: string, v: unknown, old: unknown): void 
     if (old === undefined && v !== undefined) (el as HTMLInputElement).value = String(v);
     return;
   }
+  if (name === 'defaultChecked') {
+    if (old === undefined && v !== undefined) (el as HTMLInputElement).checked = !!v;
+    return;
+  }
   if (name === 'on') {
     const host = el as HTMLElement & HandlerHost;
     const next = (v ?? {}) as Record<string, Handler | undefined>;

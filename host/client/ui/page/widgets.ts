@@ -79,10 +79,21 @@ const connectW: Widget = (s, idp) => {
               h(
                 'li',
                 { key: sv.id, class: 'saved-server' },
-                h('span', { class: 'grow' }, h('strong', null, sv.label || sv.host), ' ', h('span', { class: 'muted' }, `${sv.username}@${sv.host}:${sv.port}${sv.id === last ? ' · last used' : ''}`)),
+                h(
+                  'span',
+                  { class: 'grow' },
+                  h('strong', null, sv.label || sv.host),
+                  ' ',
+                  h('span', { class: 'muted' }, `${sv.username}@${sv.host}:${sv.port}${sv.id === last ? ' · last used' : ''}`),
+                  h('br'),
+                  h('span', { class: 'small muted' }, sv.pinnedFingerprint ? ['Certificate pinned: ', h('code', { title: sv.pinnedFingerprint }, `${sv.pinnedFingerprint.slice(0, 23)}…`)] : 'No certificate pinned yet: the first connect shows it for you to check.'),
+                ),
                 sv.hasPassword
                   ? button('Connect', () => send({ type: 'servers.connect', serverId: sv.id }), { 'aria-label': `Connect to ${sv.label || sv.host}` })
                   : button('Use', () => fillConnectForm(idp, sv), { 'aria-label': `Fill the form with ${sv.label || sv.host}` }),
+                sv.pinnedFingerprint
+                  ? button('Forget certificate', () => send({ type: 'trust.forget', hostKey: `${sv.host}:${sv.port}` }), { 'aria-label': `Forget the pinned certificate of ${sv.label || sv.host}` })
+                  : null,
                 button('Remove', () => send({ type: 'servers.remove', id: sv.id }), { 'aria-label': `Remove saved server ${sv.label || sv.host}` }),
               ),
             ),
@@ -617,8 +628,8 @@ const devicesW: Widget = (s, idp) => {
       'div',
       { class: 'meter-row' },
       h('label', { for: `${idp}-vol` }, 'Output volume'),
-      h('input', { id: `${idp}-vol`, type: 'range', min: 0, max: 200, step: 5, value: String(Math.round(ui.outputVolume * 100)), 'aria-valuetext': `${Math.round(ui.outputVolume * 100)} %`, on: { input: (e) => { ui.outputVolume = Number((e.target as HTMLInputElement).value) / 100; send({ type: 'output.volume', volume: ui.outputVolume }); invalidate(); } } }),
-      h('span', { class: 'num', 'aria-hidden': 'true' }, `${Math.round(ui.outputVolume * 100)} %`),
+      h('input', { id: `${idp}-vol`, type: 'range', min: 0, max: 200, step: 5, value: String(Math.round(s.audio.outputVolume * 100)), 'aria-valuetext': `${Math.round(s.audio.outputVolume * 100)} %`, on: { input: (e) => send({ type: 'output.volume', volume: Number((e.target as HTMLInputElement).value) / 100 }) } }),
+      h('span', { class: 'num', 'aria-hidden': 'true' }, `${Math.round(s.audio.outputVolume * 100)} %`),
     ),
     h(
       'div',
@@ -677,7 +688,8 @@ const usersW: Widget = (s, idp) => {
         .map((x) => h('option', { key: x.sessionId, value: String(x.sessionId) }, `${x.username}${x.sessionId === me.sessionId ? ' (you)' : ''}`)),
     ),
   );
-  if (!u) return h('div', { class: 'users-w' }, chooser, h('p', { class: 'muted' }, 'Pick a user here or in the channel list.'));
+  // A kicked or banned user leaves the list; what happened to the request stays in view.
+  if (!u) return h('div', { class: 'users-w' }, chooser, h('p', { class: 'muted' }, 'Pick a user here or in the channel list.'), requestResults(s, /^(kick|ban|server-mute|unmute) /));
   const isMe = u.sessionId === me.sessionId;
   const mod = atLeast(me.role as Role, 'moderator') && !isMe;
   const val = (n: string): string => (document.getElementById(`${idp}-${n}`) as HTMLInputElement | HTMLSelectElement | null)?.value ?? '';
@@ -713,6 +725,8 @@ const usersW: Widget = (s, idp) => {
             h('label', { for: `${idp}-dur` }, 'Ban duration'),
             h('select', { id: `${idp}-dur`, defaultValue: '86400' }, DURATIONS.map(([l, v]) => h('option', { key: l, value: v === null ? '' : String(v) }, l))),
           ),
+          // Off: the account only, so others behind the same address (a household, a NAT) stay welcome.
+          h('label', { class: 'check' }, h('input', { id: `${idp}-banip`, type: 'checkbox', defaultChecked: true }), ` Also ban ${u.username}'s IP address`),
           h(
             'div',
             { class: 'actions' },
@@ -720,7 +734,9 @@ const usersW: Widget = (s, idp) => {
             button(`Kick ${u.username}`, () => request('user.kick', { sessionId: u.sessionId, reason: val('reason') }, `kick ${u.username}`), { class: 'danger' }),
             button(`Ban ${u.username}`, () => {
               const d = val('dur');
-              request('ban.add', { sessionId: u.sessionId, reason: val('reason'), ...(d ? { durationSeconds: Number(d) } : {}) }, `ban ${u.username}`);
+              const withIp = (document.getElementById(`${idp}-banip`) as HTMLInputElement | null)?.checked ?? true;
+              const who = withIp ? { sessionId: u.sessionId } : { userId: u.userId };
+              request('ban.add', { ...who, reason: val('reason'), ...(d ? { durationSeconds: Number(d) } : {}) }, `ban ${u.username}${withIp ? '' : ' (account only)'}`);
             }, { class: 'danger' }),
           ),
         )
