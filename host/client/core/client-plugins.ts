@@ -17,6 +17,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { CAPABILITIES } from '../../plugins/capabilities.js';
+import { CAPABILITY_WORDS } from '../../plugins/capability-words.js';
 import { audioSlotOf, readManifestFile, sha256Hex } from '../../plugins/manifest.js';
 import type { ChainGuestSpec, GuestReport } from '../audio/engine-protocol.js';
 import { loadChainGuest } from '../headless/effects.js';
@@ -25,6 +26,16 @@ import type { ClientConfigStore } from './config-store.js';
 import type { ClientPluginView } from './snapshot.js';
 
 export const PLUGIN_ACTIONS = new Set<ClientAction['type']>(['plugin.enable', 'plugin.grant', 'plugin.revoke']);
+
+/**
+ * First-party DSP guests that run unless the user switches them off: the
+ * echo canceller and the noise suppressor (docs/DSP.md). Shipped ones only:
+ * their wasm is checked against the package's own manifest (sha256), so they
+ * are granted what they ask for as the rest of Hearth's code is; an installed
+ * plugin of the same id is the user's and asks like any other.
+ */
+export const DEFAULT_ON = new Set(['aec', 'ns']);
+const firstParty = (f: { id: string; source: Entry['source']; sha256: string | null }): boolean => f.source === 'shipped' && f.sha256 !== null && DEFAULT_ON.has(f.id);
 
 /** Where to look for client audio plugins. */
 export interface PluginDirs {
@@ -35,17 +46,7 @@ export interface PluginDirs {
 }
 
 /** What each capability lets a plugin do, in a person's words. */
-export const CAPABILITY_WORDS: Record<string, string> = {
-  'audio.intercept': 'hear and change your microphone sound before it is sent',
-  'config.read': 'read its own settings',
-  log: "write to Hearth's log",
-  'state.read': 'see who is on the server and in which channel',
-  storage: 'keep its own data on this computer',
-  'chat.intercept': 'read, change or block chat messages',
-  'chat.inject': 'post chat messages',
-  moderation: 'kick or mute people',
-  'ui.layout': "arrange Hearth's window",
-};
+export { CAPABILITY_WORDS };
 
 interface Entry {
   id: string;
@@ -142,7 +143,8 @@ export class ClientPlugins {
     const settings = this.settings();
     for (const f of found) {
       if (this.entries.some((e) => e.id === f.id)) continue; // the command line's wins
-      this.entries.push({ ...f, granted: f.sha256 ? this.grantsOf(f.id, f.sha256) : [], enabled: settings?.enabled[f.id] ?? false, error: null });
+      const granted = firstParty(f) ? [...f.requested] : f.sha256 ? this.grantsOf(f.id, f.sha256) : [];
+      this.entries.push({ ...f, granted, enabled: settings?.enabled[f.id] ?? firstParty(f), error: null });
     }
     const order = settings?.order;
     if (order) {
@@ -235,6 +237,7 @@ export class ClientPlugins {
   }
 
   private revoke(e: Entry): void {
+    if (firstParty(e)) return this.refuse(e, 'GRANT_REFUSED', `${e.name} is part of Hearth and granted with it; switch it off instead`);
     if (e.source === 'command line') return this.refuse(e, 'GRANT_REFUSED', `${e.id} was granted on the command line (--effect); restart without it to manage its grant here`);
     try {
       if (e.sha256) this.deps.store?.revokeGrants(e.sha256);

@@ -4,7 +4,7 @@
 import { h, type Child, type VChild, type VElement } from './vdom.js';
 import { invalidate, store, ui } from './state.js';
 import type { ClientSnapshot, LayoutNode, LayoutTree, WidgetName } from './types.js';
-import { WIDGET_RENDERERS } from './widgets.js';
+import { WIDGET_RENDERERS } from './widgets/index.js';
 
 function tabsNode(n: Extract<LayoutNode, { kind: 'tabs' }>, path: string, s: ClientSnapshot, level: number): VElement {
   const sel = Math.min(ui.tabs.get(path) ?? 0, n.tabs.length - 1);

@@ -7,7 +7,7 @@ import { applyTheme, beginFrame, node } from './layout.js';
 import { invalidate, post, send, setSender, store, ui, type PageMessage } from './state.js';
 import type { ClientSnapshot, LayoutTree } from './types.js';
 import { h, render, type VChild } from './vdom.js';
-import { isPttKey } from './widgets.js';
+import { isPttKey } from './widgets/index.js';
 import { emptySnapshot } from '../../core/snapshot.js';
 
 declare global {
