@@ -43,6 +43,8 @@ export type ClientAction =
   | { type: 'loopback'; on: boolean }
   /** Switches a client audio plugin on or off, live in the chain (saved in settings.json plugins.enabled). */
   | { type: 'plugin.enable'; pluginId: string; on: boolean }
+  /** Replaces a client plugin's config (overlaid on its manifest's defaults, checked against its schema); saved in settings.json. */
+  | { type: 'plugin.config'; pluginId: string; config: Record<string, unknown> }
   /** Grants these capabilities (only ones its manifest asks for) to the plugin's exact wasm, by sha256 (plugin-grants.json). */
   | { type: 'plugin.grant'; pluginId: string; capabilities: string[] }
   /** Withdraws the grant of the plugin's wasm: it stops running. */

@@ -18,14 +18,14 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { CAPABILITIES } from '../../plugins/capabilities.js';
 import { CAPABILITY_WORDS } from '../../plugins/capability-words.js';
-import { audioSlotOf, readManifestFile, sha256Hex } from '../../plugins/manifest.js';
+import { audioSlotOf, readManifestFile, resolveConfig, sha256Hex } from '../../plugins/manifest.js';
 import type { ChainGuestSpec, GuestReport } from '../audio/engine-protocol.js';
 import { loadChainGuest } from '../headless/effects.js';
 import type { ClientAction } from './actions.js';
 import type { ClientConfigStore } from './config-store.js';
-import type { ClientPluginView } from './snapshot.js';
+import type { ClientPluginView, PluginSetting } from './snapshot.js';
 
-export const PLUGIN_ACTIONS = new Set<ClientAction['type']>(['plugin.enable', 'plugin.grant', 'plugin.revoke']);
+export const PLUGIN_ACTIONS = new Set<ClientAction['type']>(['plugin.enable', 'plugin.grant', 'plugin.revoke', 'plugin.config']);
 
 /**
  * First-party DSP guests that run unless the user switches them off: the
@@ -144,7 +144,18 @@ export class ClientPlugins {
     for (const f of found) {
       if (this.entries.some((e) => e.id === f.id)) continue; // the command line's wins
       const granted = firstParty(f) ? [...f.requested] : f.sha256 ? this.grantsOf(f.id, f.sha256) : [];
-      this.entries.push({ ...f, granted, enabled: settings?.enabled[f.id] ?? firstParty(f), error: null });
+      const entry: Entry = { ...f, granted, enabled: settings?.enabled[f.id] ?? firstParty(f), error: null };
+      const saved = settings?.config[f.id];
+      if (saved && entry.spec) {
+        try {
+          entry.spec = { ...entry.spec, config: resolveConfig(entry.spec.manifest, saved) };
+        } catch (err) {
+          // The defaults run; the saved config stays in the file for the user to fix.
+          entry.error = `saved config ignored: ${(err as Error).message}`;
+          this.deps.addError('CONFIG_INVALID', `settings.json plugins.config.${f.id}: ${(err as Error).message} (running on its defaults)`);
+        }
+      }
+      this.entries.push(entry);
     }
     const order = settings?.order;
     if (order) {
@@ -153,7 +164,7 @@ export class ClientPlugins {
     }
   }
 
-  private settings(): { enabled: Record<string, boolean>; order?: string[] | undefined } | null {
+  private settings(): { enabled: Record<string, boolean>; order?: string[] | undefined; config: Record<string, Record<string, unknown>> } | null {
     try {
       return this.deps.store?.loadSettings().plugins ?? null;
     } catch {
@@ -182,7 +193,8 @@ export class ClientPlugins {
   /** Sends the chain to the engine when what it should hold changed; a switch of a guest it holds is live. */
   apply(): void {
     const specs = this.entries.filter((e) => this.runnable(e)).map((e) => ({ ...e.spec!, grants: [...e.granted], enabled: e.enabled }));
-    const key = specs.map((s) => `${s.manifest.id}:${s.grants.join('+')}`).join(',');
+    // A changed config restarts the chain thread with it (guests read their config when they start).
+    const key = specs.map((s) => `${s.manifest.id}:${s.grants.join('+')}:${JSON.stringify(s.config)}`).join(',');
     if (key !== this.sentKey || specs.some((s) => s.enabled && !this.held.has(s.manifest.id))) {
       if (key !== '' || this.sentKey !== '') this.deps.engine.chain(specs);
       this.sentKey = key;
@@ -201,7 +213,7 @@ export class ClientPlugins {
 
   /** plugin.enable / plugin.grant / plugin.revoke. */
   handle(a: ClientAction): void {
-    if (a.type !== 'plugin.enable' && a.type !== 'plugin.grant' && a.type !== 'plugin.revoke') return;
+    if (a.type !== 'plugin.enable' && a.type !== 'plugin.grant' && a.type !== 'plugin.revoke' && a.type !== 'plugin.config') return;
     const e = this.entries.find((x) => x.id === a.pluginId);
     if (!e) return this.deps.addError('NOT_FOUND', `no client audio plugin ${a.pluginId} is installed`);
     e.error = null;
@@ -209,6 +221,7 @@ export class ClientPlugins {
       e.enabled = a.on;
       if (e.source !== 'command line') this.persistEnabled(e);
     } else if (a.type === 'plugin.grant') this.grant(e, a.capabilities);
+    else if (a.type === 'plugin.config') this.configure(e, a.config);
     else this.revoke(e);
     this.apply();
   }
@@ -246,6 +259,23 @@ export class ClientPlugins {
     }
     e.granted = [];
     this.deps.log.info({ plugin: e.id, sha256: e.sha256 }, `client plugin ${e.id}: grant withdrawn`);
+  }
+
+  private configure(e: Entry, config: Record<string, unknown>): void {
+    if (!e.spec) return this.refuse(e, 'CONFIG_REFUSED', `${e.id} cannot be configured: it did not load (${e.fault ?? 'unknown problem'})`);
+    let resolved: Record<string, unknown>;
+    try {
+      resolved = resolveConfig(e.spec.manifest, config);
+    } catch (err) {
+      return this.refuse(e, 'CONFIG_REFUSED', `config for ${e.name} refused: ${(err as Error).message}`);
+    }
+    e.spec = { ...e.spec, config: resolved };
+    if (e.source === 'command line') return;
+    try {
+      this.deps.store?.updateSettings((cur) => ({ ...cur, plugins: { ...cur.plugins, config: { ...cur.plugins.config, [e.id]: config } } }));
+    } catch (err) {
+      this.deps.addError('CONFIG_NOT_SAVED', (err as Error).message);
+    }
   }
 
   private persistEnabled(e: Entry): void {
@@ -293,7 +323,22 @@ export class ClientPlugins {
         reason,
         figures: r ? { state: r.state, calls: r.calls, overruns: r.overruns, bypassed: r.bypassed, faults: r.faults, lastUs: r.lastUs, published: r.published ?? {} } : null,
         error: e.error,
+        settings: e.spec ? settingsOf(e.spec.manifest.config.schema, e.spec.config) : [],
       };
     });
   }
+}
+
+/** The simple (number, integer, boolean) properties of a config schema, with their current values: what the page can offer as controls. */
+function settingsOf(schema: Record<string, unknown>, config: Record<string, unknown>): PluginSetting[] {
+  const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
+  const out: PluginSetting[] = [];
+  for (const [key, p] of Object.entries(props)) {
+    const type = p.type;
+    const value = config[key];
+    if ((type === 'number' || type === 'integer') && typeof value === 'number') {
+      out.push({ key, type, value, description: typeof p.description === 'string' ? p.description : key, ...(typeof p.minimum === 'number' ? { minimum: p.minimum } : {}), ...(typeof p.maximum === 'number' ? { maximum: p.maximum } : {}) });
+    } else if (type === 'boolean' && typeof value === 'boolean') out.push({ key, type, value, description: typeof p.description === 'string' ? p.description : key });
+  }
+  return out;
 }

@@ -361,6 +361,8 @@ export const SettingsSchema = z
         enabled: z.record(z.string().min(1).max(64), z.boolean()).default({}),
         /** Order of the capture chain's effect plugins; absent = manifest order. */
         order: z.array(z.string().min(1).max(64)).max(256).optional(),
+        /** Config of each plugin, by id, overlaid on its manifest's defaults and checked against its schema (e.g. {"ns": {"maxAttenuationDb": 18}}). */
+        config: z.record(z.string().min(1).max(64), z.record(z.string(), z.unknown())).default({}),
       })
       .strict()
       .prefault({}),

@@ -121,6 +121,17 @@ export interface ClientPluginView {
   figures: { state: string; calls: number; overruns: number; bypassed: number; faults: number; lastUs: number; published: Record<string, number> } | null;
   /** The last refused action on it (an unknown capability in plugin.grant, ...). */
   error: string | null;
+  /** Its settings a person can change (the manifest's number and boolean config properties) with their current values; `plugin.config` sets them. */
+  settings: PluginSetting[];
+}
+
+export interface PluginSetting {
+  key: string;
+  type: 'number' | 'integer' | 'boolean';
+  value: number | boolean;
+  description: string;
+  minimum?: number;
+  maximum?: number;
 }
 
 export interface SavedServerView {

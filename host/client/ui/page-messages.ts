@@ -45,6 +45,7 @@ export const ClientActionSchema = z.discriminatedUnion('type', [
   a('devices.list', {}),
   a('loopback', { on: z.boolean() }),
   a('plugin.enable', { pluginId, on: z.boolean() }),
+  a('plugin.config', { pluginId, config: z.record(z.string().max(64), z.unknown()) }),
   // Capability names are only shaped here: the core refuses (in the state) any the manifest does not ask for.
   a('plugin.grant', { pluginId, capabilities: z.array(z.string().regex(/^[a-z][a-z0-9._-]{0,63}$/)).max(64) }),
   a('plugin.revoke', { pluginId }),

@@ -15,6 +15,29 @@ export interface RoomSpec {
   delaySamples: number;
   /** Linear gain of the echo path. */
   gain: number;
+  /**
+   * Later arrivals of the same sound (walls, a desk), each `delaySamples`
+   * after the direct path with its own linear gain: a sparse room response.
+   * Sparse so it costs a few multiply-adds per sample on the audio thread; a
+   * dense reverberant tail is what host/dsp/room.ts synthesises offline.
+   */
+  reflections?: { delaySamples: number; gain: number }[];
+  /** Independent noise at the mic (linear RMS, seeded): a noisy room. */
+  noiseRms?: number;
+}
+
+/** A sparse room response: reflections decaying for the given RT60 over `tailMs`, deterministic (seeded). */
+export function sparseRoom(rt60S: number, tailMs: number, taps = 40, seed = 1): { delaySamples: number; gain: number }[] {
+  let x = seed >>> 0 || 1;
+  const rnd = (): number => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const out: { delaySamples: number; gain: number }[] = [];
+  for (let k = 0; k < taps; k++) {
+    const d = Math.round(((k + rnd()) / taps) * tailMs * (SAMPLE_RATE / 1000)) + 1;
+    // -60 dB after rt60S: amplitude 10^(-3 t / rt60); each tap a share of the energy.
+    const g = Math.pow(10, (-3 * d) / SAMPLE_RATE / rt60S) * (rnd() < 0.5 ? -1 : 1) * 0.35;
+    out.push({ delaySamples: d, gain: g });
+  }
+  return out;
 }
 
 export class LoopbackRoom {
@@ -23,6 +46,9 @@ export class LoopbackRoom {
 
   constructor(readonly spec: RoomSpec) {
     if (!(spec.delaySamples >= 0 && spec.delaySamples < SAMPLE_RATE)) throw new RangeError(`room delay must be 0..${SAMPLE_RATE - 1} samples`);
+    for (const r of spec.reflections ?? []) {
+      if (!(r.delaySamples > 0 && spec.delaySamples + r.delaySamples < SAMPLE_RATE)) throw new RangeError(`a reflection must arrive 1..${SAMPLE_RATE - 1 - spec.delaySamples} samples after the direct path`);
+    }
   }
 
   /** One played stereo frame, heard by the mic as its mono sum. */
@@ -39,7 +65,22 @@ export class LoopbackRoom {
    */
   sample(i: number): number {
     const k = i - FRAME_SAMPLES - this.spec.delaySamples;
+    let y = this.at(k) * this.spec.gain;
+    const refl = this.spec.reflections;
+    if (refl) for (let r = 0; r < refl.length; r++) y += this.spec.gain * refl[r]!.gain * this.at(k - refl[r]!.delaySamples);
+    if (this.spec.noiseRms) y += this.spec.noiseRms * this.noise();
+    return y;
+  }
+
+  private at(k: number): number {
     if (k < 0 || k >= this.written || k < this.written - this.ring.length) return 0;
-    return this.spec.gain * this.ring[k % this.ring.length]!;
+    return this.ring[k % this.ring.length]!;
+  }
+
+  private seed = 0x9e3779b9;
+  /** Uniform noise with unit RMS (±√3). */
+  private noise(): number {
+    this.seed = (Math.imul(this.seed, 1664525) + 1013904223) >>> 0;
+    return (this.seed / 2 ** 32 - 0.5) * 2 * Math.sqrt(3);
   }
 }

@@ -18,6 +18,41 @@ const PLUGIN_STATUS_TEXT: Record<string, string> = { running: 'Running', startin
 
 type ClientPlugin = ClientSnapshot['clientPlugins'][number];
 
+/** The plugin's number and boolean settings; a change sends the whole config (plugin.config), which the core saves. */
+function pluginSettings(p: ClientPlugin, hid: string): VElement {
+  const current = (): Record<string, unknown> => Object.fromEntries(p.settings.map((x) => [x.key, x.value]));
+  return h(
+    'fieldset',
+    { class: 'plugin-settings' },
+    h('legend', null, `${p.name} settings`),
+    p.settings.map((x) => {
+      const id = `${hid}-set-${x.key}`;
+      if (x.type === 'boolean') {
+        return h('label', { key: x.key, class: 'check' }, h('input', { id, type: 'checkbox', checked: x.value === true, on: { change: (e) => send({ type: 'plugin.config', pluginId: p.id, config: { ...current(), [x.key]: (e.target as HTMLInputElement).checked } }) } }), ` ${x.description}`);
+      }
+      return h(
+        'div',
+        { key: x.key, class: 'field' },
+        h('label', { for: id }, x.description),
+        h('input', {
+          id,
+          type: 'number',
+          value: String(x.value),
+          ...(x.minimum !== undefined ? { min: x.minimum } : {}),
+          ...(x.maximum !== undefined ? { max: x.maximum } : {}),
+          step: x.type === 'integer' ? 1 : 'any',
+          on: {
+            change: (e) => {
+              const v = Number((e.target as HTMLInputElement).value);
+              if (Number.isFinite(v)) send({ type: 'plugin.config', pluginId: p.id, config: { ...current(), [x.key]: v } });
+            },
+          },
+        }),
+      );
+    }),
+  );
+}
+
 function clientPluginItem(p: ClientPlugin, idp: string): VElement {
   const hid = `${idp}-plugin-${p.id}`;
   const missing = p.requested.filter((c) => !p.granted.includes(c));
@@ -43,8 +78,13 @@ function clientPluginItem(p: ClientPlugin, idp: string): VElement {
         : h('p', { class: 'small' }, `${p.name} asks for no capabilities.`),
       p.reason ? h('p', { class: 'small' }, `Not running: ${p.reason}`) : null,
       f ? h('p', { class: 'small muted figures', 'data-calls': String(f.calls), 'data-state': f.state }, `State ${f.state}: ${f.calls} calls, ${f.overruns} overruns, ${f.bypassed} bypassed, ${f.faults} faults, last ${f.lastUs} µs`) : null,
+      // What the guest itself publishes (an echo canceller's ERLE, a suppressor's noise floor).
+      f && Object.keys(f.published ?? {}).length
+        ? h('dl', { class: 'kv dense small', 'aria-label': `${p.name} reports` }, Object.entries(f.published).map(([k, v]) => [h('dt', { key: `t-${k}` }, k), h('dd', { key: `d-${k}` }, String(Math.round(v * 10) / 10))]))
+        : null,
       p.error ? h('p', { class: 'small error', role: 'alert' }, p.error) : null,
       managed ? null : h('p', { class: 'small muted' }, 'Granted on the command line (--effect).'),
+      managed && p.settings.length ? pluginSettings(p, hid) : null,
     ),
     h(
       'div',
