@@ -18,6 +18,11 @@
 //   foreground     Extism foreground on the calling thread: the floor, but a
 //                  looping guest would hang the caller (not an option).
 // Each case reports p50 / p99 / mean in µs.
+//
+// Also (bench/plugin-call-langs.ts): `languages`, the same bot in
+// AssemblyScript, C and JavaScript (size, build, load, first call after load,
+// a command, an event with three host calls), and `wordfilter`, the shipped
+// filter's time per 19,000-character message with 500 words.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +31,7 @@ import { ChatOutput, EventOutput } from '../host/plugins/hooks.js';
 import { silentLogger } from '../host/log/logger.js';
 import { parseManifest, type PluginManifest } from '../host/plugins/manifest.js';
 import { PluginHost } from '../host/plugins/runtime.js';
+import { languageFigures, wordfilterFigures } from './plugin-call-langs.js';
 
 const N = Number(process.argv[2] ?? 5000);
 const WARMUP = Math.max(200, Math.floor(N / 5));
@@ -180,6 +186,9 @@ async function extismCases(runInWorker: boolean) {
   return { startMs, ...figures };
 }
 
+const languages = await languageFigures(measure, Math.min(N, 2000));
+const wordfilter = await wordfilterFigures(root, 50);
+
 const extismWorker = await extismCases(true);
 const foreground = await extismCases(false);
 
@@ -199,5 +208,7 @@ process.stdout.write(
     workerOverSandboxP50: Object.fromEntries(cases.map((c) => [c, ratio(extismWorker[c].p50, sandbox[c].p50)])),
     workerOverSandboxP99: Object.fromEntries(cases.map((c) => [c, ratio(extismWorker[c].p99, sandbox[c].p99)])),
     jsonOverRawP50: ratio(sandbox.audioJson.p50, sandbox.audioRaw.p50),
+    languages,
+    wordfilter,
   }) + '\n',
 );

@@ -22,6 +22,7 @@ import type { Logger } from '../host/log/logger.js';
 import type { Connection, SessionInfo } from '../host/server/connection.js';
 import type { Hub } from '../host/server/hub.js';
 import { VoiceLane } from '../host/server/voice/voice-lane.js';
+import { sealPathResponse } from '../host/voice/path-packets.js';
 import { deriveVoiceKeys, VoiceCipher, type VoiceBackend } from '../host/voice/packet.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -86,6 +87,9 @@ async function measure(backend: VoiceBackend, listeners: number, packets: number
       // The speaker's own address is a discard port: it hears nothing anyway.
       const port = i < listeners ? ports[i]! : 9;
       lane.onDatagram(cipher.seal(setup.token, 0, 0, Buffer.alloc(0)), '127.0.0.1', port);
+      // The keep-alive earned a path challenge (docs/PROTOCOL.md 12.6); answer it as the client would, so the address is validated.
+      const vs = (lane as unknown as { byToken: Map<number, { challengeHi: number; challengeLo: number }> }).byToken.get(setup.token)!;
+      lane.onDatagram(sealPathResponse(cipher, setup.token, 1, (BigInt(vs.challengeHi) << 32n) | BigInt(vs.challengeLo)), '127.0.0.1', port);
       if (i === listeners) speaker = { token: setup.token, cipher, port };
     }
     const sp = speaker!;

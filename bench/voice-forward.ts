@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ControlClient } from '../host/client/control/control-client.js';
 import { deriveVoiceKeys, HEADER_BYTES, MAX_PAYLOAD_BYTES, TAG_BYTES, VoiceCipher, type VoiceBackend } from '../host/voice/packet.js';
+import { PATH_CONTROL_BYTE, sealPathResponse } from '../host/voice/path-packets.js';
 import { BENCH_PASSWORD, benchUser, RAW_REGISTER_BYTES, type ParentMessage, type ReadyMessage, type SnapshotMessage } from './voice-forward-protocol.js';
 
 const FRAME_MS = 20;
@@ -81,6 +82,8 @@ interface Client {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** The server's UDP port, for answering path challenges. */
+let serverVoicePort = 0;
 const round = (x: number, digits = 2): number => {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
@@ -161,6 +164,12 @@ class Receiver {
       return;
     }
     const token = msg.readUInt32BE(0);
+    if (token === c.token && msg[4] === PATH_CONTROL_BYTE && c.sendCipher !== null && c.recvCipher !== null) {
+      // A path challenge (docs/PROTOCOL.md 12.6): answered from this socket, as a client does.
+      const ch = c.recvCipher.open(msg);
+      if (ch !== null) c.socket.send(sealPathResponse(c.sendCipher, c.token, c.sequence++, ch.timestamp), serverVoicePort, '127.0.0.1');
+      return;
+    }
     if (token === c.token) {
       c.established = true; // keep-alive answer
       return;
@@ -281,6 +290,7 @@ function talk(talkers: Client[], ms: number, voicePort: number, payload: Buffer)
 async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, backend: VoiceBackend, opts: Options): Promise<Measurement> {
   const server = await ServerProcess.start(['--mode', mode, '--clients', String(clients), '--backend', backend, '--seal-workers', String(opts.sealWorkers)], opts.profileDir);
   const { voicePort } = server.ready;
+  serverVoicePort = voicePort;
   const expectedMax = Math.round((opts.seconds * 1000) / FRAME_MS) * talkers * (clients - 1);
   const rx = new Receiver(expectedMax + 1024, opts.payloadBytes, opts.verifyEvery);
   const payload = Buffer.alloc(opts.payloadBytes, 0x5a);

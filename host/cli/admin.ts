@@ -9,7 +9,8 @@ import { isRole, ROLES, type Role } from '../server/roles.js';
 import { ChannelTree } from '../server/channel-tree.js';
 import { ROOT_CHANNEL_ID } from '../db/channels.js';
 import { USERNAME_RE } from '../protocol/client-messages.js';
-import { out, table } from './output.js';
+import { escapeField, out, table } from './output.js';
+import { codePointLabel, forbiddenCharacter } from '../protocol/human-text.js';
 import { isIP } from 'node:net';
 import { normalizeIp } from '../server/ip.js';
 
@@ -41,6 +42,10 @@ export async function userAdd(dataDir: string, username: string, role: string, p
   if (problem) throw new CliError(problem);
   const hash = await hashPassword(password);
   await withStore(dataDir, (store, log) => {
+    const lookalike = store.users.findConfusable(username);
+    if (lookalike && !store.users.findByName(username)) {
+      throw new CliError(`user name "${username}" looks like the existing "${escapeField(lookalike.username)}" (Unicode confusables)`);
+    }
     const user = store.users.create(username, hash, r);
     if (!user) throw new CliError(`user "${username}" already exists`);
     log.info({ userId: user.id, user: username, role: r }, 'account created by admin CLI');
@@ -96,6 +101,9 @@ export async function banAdd(dataDir: string, opts: { user?: string; ip?: string
   const ip = opts.ip === undefined ? null : normalizeIp(opts.ip);
   const ms = opts.duration ? parseDuration(opts.duration) : null;
   if (ms !== null && ms <= 0) throw new CliError('a ban duration must be longer than zero');
+  // The same rule as for a reason sent by a client (host/protocol/human-text.ts).
+  const bad = forbiddenCharacter(opts.reason, 'line');
+  if (bad !== null) throw new CliError(`a ban reason may not contain control, bidi or invisible format characters (found ${codePointLabel(bad)})`);
   const expiresAt = ms === null ? null : Date.now() + ms;
   await withStore(dataDir, (store, log) => {
     let userId: number | null = null;
@@ -142,7 +150,7 @@ export async function channelList(dataDir: string): Promise<void> {
     const walk = (id: number, depth: number) => {
       const c = tree.get(id)!;
       const flags = [c.isVoice ? 'voice' : 'text', c.requiredRole !== 'guest' ? `${c.requiredRole}+` : ''].filter(Boolean).join(', ');
-      lines.push(`${'  '.repeat(depth)}${c.name}  [id ${c.id}; ${flags}]`);
+      lines.push(`${'  '.repeat(depth)}${escapeField(c.name)}  [id ${c.id}; ${flags}]`);
       for (const child of tree.childrenOf(id)) walk(child.id, depth + 1);
     };
     walk(ROOT_CHANNEL_ID, 0);

@@ -11,6 +11,12 @@ import { InstallError } from '../server/plugins/installed.js';
 import { err, out } from './output.js';
 import { readPassword } from './password-input.js';
 import { registerClientCommand } from './client-command.js';
+import { OpsError } from '../ops/errors.js';
+import { DatabaseError } from '../db/database.js';
+import { installSignalHandlers } from './ops-signals.js';
+import { registerServiceCommand } from './ops-service.js';
+import { registerStatusCommand } from './ops-status.js';
+import { registerBackupCommands } from './ops-backup.js';
 
 const program = new Command();
 program.name('hearth').description('Hearth: self-hosted voice chat').version(HEARTH_VERSION);
@@ -30,7 +36,8 @@ program
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .addOption(new Option('--registration <policy>', 'who may create accounts').choices(['open', 'invite', 'closed']))
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']))
-  .action(async (o: { data?: string; config?: string; port?: number; host?: string; name?: string; tlsCert?: string; tlsKey?: string; registration?: 'open' | 'invite' | 'closed'; logLevel?: 'info' }) => {
+  .option('--metrics <host:port>', 'serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. 127.0.0.1:9464 (default: off)')
+  .action(async (o: { data?: string; config?: string; port?: number; host?: string; name?: string; tlsCert?: string; tlsKey?: string; registration?: 'open' | 'invite' | 'closed'; logLevel?: 'info'; metrics?: string }) => {
     const overrides: ServerConfigInput = {};
     if (o.data !== undefined) overrides.dataDir = o.data;
     if (o.port !== undefined) overrides.port = o.port;
@@ -39,6 +46,7 @@ program
     if (o.registration !== undefined) overrides.registration = o.registration;
     if (o.tlsCert !== undefined || o.tlsKey !== undefined) overrides.tls = { certFile: o.tlsCert, keyFile: o.tlsKey };
     if (o.logLevel !== undefined) overrides.log = { level: o.logLevel };
+    if (o.metrics !== undefined) overrides.metrics = { listen: o.metrics };
     const server = new HearthServer(loadServerConfig(overrides, o.config));
     const info = await server.start();
     out(`Hearth ${HEARTH_VERSION} listening on ${info.host}:${info.port} (TLS 1.3), voice on UDP ${info.voicePort}`);
@@ -50,16 +58,10 @@ program
       out(`  bootstrap token: ${info.bootstrapToken}`);
       out(`or create one here:  hearth user add <name> --role admin --data ${server.config.dataDir}`);
     }
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      server.log.info({ signal }, 'shutting down');
-      await server.stop();
-      process.exit(0);
-    };
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGTERM', () => void stop('SIGTERM'));
+    const metrics = server.metricsAddress;
+    if (metrics) out(`metrics: http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}/metrics (also /healthz, /readyz)`);
+    // SIGHUP re-reads the same file with the same flags on top.
+    installSignalHandlers(server, () => loadServerConfig(overrides, o.config));
   });
 
 const user = program.command('user').description('manage accounts');
@@ -133,7 +135,7 @@ plugin
   .action((manifest: string, o: { data: string; grant?: string; grantRequested?: boolean; config?: string; wasm?: string }) => plugins.pluginInstall(o.data, manifest, o));
 plugin
   .command('enable <id>')
-  .description('enable an installed plugin')
+  .description('enable an installed plugin (also clears a fault mark: the server tries to load it again)')
   .addOption(dataOption())
   .action((id: string, o: { data: string }) => plugins.pluginSetEnabled(o.data, id, true));
 plugin
@@ -141,6 +143,18 @@ plugin
   .description('disable an installed plugin (it stays installed)')
   .addOption(dataOption())
   .action((id: string, o: { data: string }) => plugins.pluginSetEnabled(o.data, id, false));
+plugin
+  .command('approve <id>')
+  .description('approve the installed wasm of a plugin (a new version gets no grant until then): shows what it asks for and what changed')
+  .addOption(dataOption())
+  .option('-g, --grant <caps>', 'comma-separated capabilities to grant')
+  .option('--grant-requested', 'grant every capability the manifest asks for')
+  .action((id: string, o: { data: string; grant?: string; grantRequested?: boolean }) => plugins.pluginApprove(o.data, id, o));
+plugin
+  .command('dev-regrant <id> <on|off>')
+  .description('development mode for one plugin: a new wasm is re-granted its earlier grants automatically')
+  .addOption(dataOption())
+  .action((id: string, value: string, o: { data: string }) => plugins.pluginDevRegrant(o.data, id, value));
 plugin
   .command('remove <id>')
   .description('uninstall a plugin and delete its stored data')
@@ -151,18 +165,47 @@ plugin
   .command('new <name>')
   .description('create a plugin project from a template')
   .addOption(new Option('-k, --kind <kind>', 'what the plugin is').choices(['bot', 'moderation', 'effect', 'layout']).default('bot'))
+  .addOption(new Option('-l, --lang <lang>', 'source language: AssemblyScript, C or JavaScript').choices(['as', 'c', 'js']).default('as'))
   .option('--dir <parent>', 'where to create it', '.')
-  .action(async (name: string, o: { kind: 'bot' | 'moderation' | 'effect' | 'layout'; dir: string }) => {
+  .action(async (name: string, o: { kind: 'bot' | 'moderation' | 'effect' | 'layout'; lang: 'as' | 'c' | 'js'; dir: string }) => {
     // Loaded on demand: the AssemblyScript compiler takes a second to load.
     const dev = await import('./plugin-dev.js');
-    await dev.pluginNew(name, o.kind, o.dir);
+    await dev.pluginNew(name, o.kind, o.dir, process.stdout, o.lang);
   });
 plugin
   .command('build [dir]')
-  .description("compile a plugin's index.ts to wasm and write its sha256 into manifest.json")
+  .description("compile a plugin (index.ts, index.c or plugin.js) to wasm and write its sha256 into manifest.json")
   .action(async (dir: string | undefined) => {
     const dev = await import('./plugin-dev.js');
     await dev.pluginBuild(dir ?? '.');
+  });
+plugin
+  .command('dev [dir]')
+  .description('watch a plugin: rebuild on every save and hot-reload it on a local server (started here unless --no-serve)')
+  .addOption(dataOption())
+  .option('--no-serve', 'do not start a server: install into --data for a server that already runs on it')
+  .option('-p, --port <port>', 'port of the local server', (v) => Number(v), 64738)
+  .action(async (dir: string | undefined, o: { data: string; serve: boolean; port: number }) => {
+    const w = await import('./plugin-dev-watch.js');
+    const session = await w.pluginDev(dir ?? '.', { dataDir: o.data, serve: o.serve, port: o.port });
+    await new Promise<void>((done) => process.once('SIGINT', () => void session.stop().then(done)));
+  });
+plugin
+  .command('hash <file>')
+  .description('print the sha256 of a wasm file (for a manifest\'s wasm.sha256)')
+  .action(async (file: string) => {
+    const t = await import('./plugin-manifest-tool.js');
+    await t.pluginHash(file);
+  });
+plugin
+  .command('manifest <wasm>')
+  .description('write (or update) the manifest of a wasm built by any toolchain: hooks and capabilities from its exports and imports, wasm.file and sha256')
+  .option('-o, --out <manifest>', 'manifest path (default: manifest.json next to the wasm)')
+  .option('--id <id>', 'plugin id of a new manifest (default: from the file name)')
+  .option('--commands <list>', 'comma-separated chat commands routed to on_command (new manifest)')
+  .action(async (wasm: string, o: { out?: string; id?: string; commands?: string }) => {
+    const t = await import('./plugin-manifest-tool.js');
+    await t.pluginManifest(wasm, { ...(o.out ? { out: o.out } : {}), ...(o.id ? { id: o.id } : {}), ...(o.commands ? { commands: o.commands.split(',').map((c) => c.trim()).filter(Boolean) } : {}) });
   });
 
 plugin
@@ -189,9 +232,12 @@ channel
   .action((o: { data: string }) => admin.channelList(o.data));
 
 registerClientCommand(program);
+registerServiceCommand(program);
+registerStatusCommand(program);
+registerBackupCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  if (e instanceof admin.CliError || e instanceof ConfigError || e instanceof PluginError || e instanceof InstallError || (e instanceof Error && e.name === 'PluginDevError')) {
+  if (e instanceof admin.CliError || e instanceof ConfigError || e instanceof PluginError || e instanceof InstallError || e instanceof OpsError || e instanceof DatabaseError || (e instanceof Error && e.name === 'PluginDevError')) {
     err(`hearth: ${e.message}`);
     process.exit(1);
   }

@@ -1,14 +1,20 @@
-// `hearth plugin list|install|enable|disable|remove`: manage a server's
-// installed plugins in its data directory. A running server notices the
-// change within plugins.pollMs and loads, reloads or unloads the plugin.
+// `hearth plugin list|install|enable|disable|remove|approve|dev-regrant`:
+// manage a server's installed plugins in its data directory. A running
+// server notices the change within plugins.pollMs and loads, reloads or
+// unloads the plugin. `list` shows what the server last reported (runtime
+// state, last fault) from the plugins table, so it works with the server
+// running or not.
 import { createInterface } from 'node:readline/promises';
 import { readFileSync } from 'node:fs';
 import { withStore, CliError } from './admin.js';
 import { out, table } from './output.js';
 import { installPlugin, readPluginSource, removePlugin } from '../server/plugins/installed.js';
 import { CAPABILITIES } from '../plugins/capabilities.js';
-import { loadPluginFiles } from '../plugins/manifest.js';
+import { loadPluginFiles, type PluginManifest } from '../plugins/manifest.js';
 import { installedManifestPath } from '../server/plugins/installed.js';
+import { approvedView, changesSince } from '../server/plugins/grants.js';
+import { truncate } from '../plugins/plugin-log.js';
+import type { PluginRecord } from '../db/plugins.js';
 
 async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -67,6 +73,22 @@ export async function pluginInstall(
   });
 }
 
+/** The status column: what the server reported, and why a plugin is not running. */
+function statusOf(p: PluginRecord, files: Awaited<ReturnType<typeof loadPluginFiles>> | Error, now = Date.now()): string {
+  if (files instanceof Error) return `broken: ${files.message}`;
+  if (!p.enabled) return 'off (disabled)';
+  // The short part first: the table cuts the cell.
+  if (p.faulty) return `faulty (hearth plugin enable ${p.id} to try again): ${p.lastFault?.message ?? '?'}`;
+  if (files.manifest.wasm.sha256 !== p.grantedSha256 && !p.devRegrant) return `awaiting approval: new wasm (hearth plugin approve ${p.id})`;
+  const state = p.runtimeState ?? 'not loaded yet';
+  if (state === 'failed') {
+    const retry = p.retryAt !== null ? `, next attempt in ${Math.max(0, Math.round((p.retryAt - now) / 1000))} s` : '';
+    return `failed ${p.failures}x${retry}: ${p.lastFault?.message ?? '?'}`;
+  }
+  if (state === 'disabled' && p.lastFault) return `faulted (${p.lastFault.kind}): ${p.lastFault.message}`;
+  return state;
+}
+
 export async function pluginList(dataDir: string): Promise<void> {
   await withStore(dataDir, async (store) => {
     const rows = [];
@@ -77,18 +99,73 @@ export async function pluginList(dataDir: string): Promise<void> {
         version: files instanceof Error ? '?' : files.manifest.version,
         enabled: p.enabled ? 'yes' : 'no',
         grants: p.grants.join(',') || '-',
-        status: files instanceof Error ? `broken: ${files.message.slice(0, 60)}` : files.manifest.wasm.sha256 === p.grantedSha256 ? 'ok' : 'wasm changed since granted',
+        dev: p.devRegrant ? 'dev-regrant' : '-',
+        status: truncate(statusOf(p, files), 200),
       });
     }
-    out(table(rows, ['id', 'version', 'enabled', 'grants', 'status']));
+    out(table(rows, ['id', 'version', 'enabled', 'grants', 'dev', 'status']));
   });
 }
 
 export async function pluginSetEnabled(dataDir: string, id: string, enabled: boolean): Promise<void> {
   await withStore(dataDir, (store, log) => {
-    if (!store.plugins.setEnabled(id, enabled)) throw new CliError(`no plugin "${id}" installed`);
-    log.info({ plugin: id, enabled }, `plugin ${enabled ? 'enabled' : 'disabled'} by admin CLI`);
-    out(`${id} ${enabled ? 'enabled' : 'disabled'}`);
+    const before = store.plugins.get(id);
+    if (!before || !store.plugins.setEnabled(id, enabled)) throw new CliError(`no plugin "${id}" installed`);
+    log.info({ plugin: id, enabled, wasFaulty: before.faulty }, `plugin ${enabled ? 'enabled' : 'disabled'} by admin CLI`);
+    out(`${id} ${enabled ? 'enabled' : 'disabled'}${enabled && before.faulty ? ' (its fault mark is cleared: the server tries to load it again)' : ''}`);
+  });
+}
+
+/** Grants for an approval: --grant, --grant-requested, or a yes on a terminal. */
+async function chooseGrants(m: PluginManifest, o: { grant?: string; grantRequested?: boolean }, question: string): Promise<string[]> {
+  if (o.grant !== undefined) {
+    const grants = o.grant.split(',').map((g) => g.trim()).filter(Boolean);
+    const unknown = grants.filter((g) => !(CAPABILITIES as readonly string[]).includes(g));
+    if (unknown.length) throw new CliError(`unknown capabilities: ${unknown.join(', ')} (known: ${CAPABILITIES.join(', ')})`);
+    return grants;
+  }
+  if (o.grantRequested) return [...m.capabilities];
+  if (m.capabilities.length === 0) return [];
+  if (process.stdin.isTTY && (await confirm(question))) return [...m.capabilities];
+  throw new CliError('capabilities must be granted explicitly: --grant cap1,cap2 or --grant-requested');
+}
+
+/**
+ * `hearth plugin approve ID`: shows what the installed wasm asks for and
+ * what changed since the approved version, then records the grants for this
+ * wasm's sha256 (grants.ts). Also how an admin changes the grants of the
+ * current version.
+ */
+export async function pluginApprove(dataDir: string, id: string, o: { grant?: string; grantRequested?: boolean }): Promise<void> {
+  await withStore(dataDir, async (store, log) => {
+    const rec = store.plugins.get(id);
+    if (!rec) throw new CliError(`no plugin "${id}" installed`);
+    const files = await loadPluginFiles(installedManifestPath(dataDir, id)).catch((err: Error) => {
+      throw new CliError(err.message);
+    });
+    const m = files.manifest;
+    const same = m.wasm.sha256 === rec.grantedSha256;
+    out(`${m.name} (${m.id}) ${m.version}, wasm sha256 ${m.wasm.sha256}`);
+    out(same ? '  this wasm is the approved one (changing its grants)' : '  this wasm is NOT the one its grants were approved for');
+    out(`  asks for capabilities: ${m.capabilities.join(', ') || '(none)'}`);
+    out(`  granted now: ${rec.grants.join(', ') || '(none)'}${same ? '' : ' (for the earlier wasm)'}`);
+    const changes = same ? [] : changesSince(rec.grantedManifest, m);
+    for (const c of changes) out(`  changed: ${c}`);
+    const grants = await chooseGrants(m, o, `Grant ${m.id} ${m.version} all of: ${m.capabilities.join(', ')}? [y/N] `);
+    const granted = m.capabilities.filter((c) => grants.includes(c));
+    store.plugins.grant(id, granted, m.wasm.sha256, approvedView(m));
+    log.info({ plugin: id, sha256: m.wasm.sha256, granted, changes }, 'plugin approved by admin CLI');
+    out(`approved ${id} ${m.version}; granted: ${granted.join(', ') || '(none)'}`);
+  });
+}
+
+/** `hearth plugin dev-regrant ID on|off`: development mode for one plugin (grants.ts). */
+export async function pluginDevRegrant(dataDir: string, id: string, value: string): Promise<void> {
+  if (value !== 'on' && value !== 'off') throw new CliError('dev-regrant takes "on" or "off"');
+  await withStore(dataDir, (store, log) => {
+    if (!store.plugins.setDevRegrant(id, value === 'on')) throw new CliError(`no plugin "${id}" installed`);
+    log.warn({ plugin: id, devRegrant: value === 'on' }, `plugin development mode ${value} by admin CLI`);
+    out(value === 'on' ? `${id}: a new wasm is now re-granted its earlier grants automatically (development only; "off" to stop)` : `${id}: a new wasm needs an approval again`);
   });
 }
 

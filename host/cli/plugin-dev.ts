@@ -1,10 +1,12 @@
-// Plugin development commands: `hearth plugin new <name> --kind <kind>` and
-// `hearth plugin build [dir]`.
+// Plugin development commands: `hearth plugin new <name> --kind <kind> --lang
+// as|c|js` and `hearth plugin build [dir]`.
 //
-// A plugin directory holds index.ts (AssemblyScript), manifest.json and, once
-// built, the wasm named by the manifest (wasm.file) next to it; the build also
-// writes the wasm's sha256 into manifest.json. Such a directory is what
-// `hearth plugin install <dir>/manifest.json` takes.
+// A plugin directory holds its source (index.ts: AssemblyScript; index.c: C;
+// plugin.js: JavaScript; the build picks the language from which one exists),
+// manifest.json and, once built, the wasm named by the manifest (wasm.file)
+// next to it; the build also writes the wasm's sha256 into manifest.json. Such
+// a directory is what `hearth plugin install <dir>/manifest.json` takes. C and
+// JavaScript are compiled by plugin-build.ts.
 //
 // The plugin imports the SDK as the package "hearth-sdk". No package is
 // installed for it: the compiler's file reads for node_modules/hearth-sdk/…
@@ -21,6 +23,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseManifest, PAGES_PER_MIB } from '../plugins/manifest.js';
 import { prepareModule } from '../plugins/wasm-limits.js';
+import { compileC, compileJs, ToolchainError } from './plugin-build.js';
 
 /** A problem the user can fix (bad name, existing directory, compile error); print its message, not a stack. */
 export class PluginDevError extends Error {
@@ -29,6 +32,19 @@ export class PluginDevError extends Error {
 
 export const PLUGIN_KINDS = ['bot', 'moderation', 'effect', 'layout'] as const;
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
+
+/** Source languages: AssemblyScript, C, JavaScript (QuickJS). */
+export const PLUGIN_LANGS = ['as', 'c', 'js'] as const;
+export type PluginLang = (typeof PLUGIN_LANGS)[number];
+/** The source file of each language, in a plugin directory. */
+export const SOURCE_FILE: Record<PluginLang, string> = { as: 'index.ts', c: 'index.c', js: 'plugin.js' };
+const LANG_NAME: Record<PluginLang, string> = { as: 'AssemblyScript (TypeScript syntax, compiled to WebAssembly)', c: 'C (freestanding, sdk/c/hearth.h)', js: 'JavaScript (run by QuickJS inside the wasm)' };
+
+/** The language of the plugin in `dir`, from its source file; null when it has none. */
+export function detectLang(dir: string): PluginLang | null {
+  for (const lang of PLUGIN_LANGS) if (existsSync(join(dir, SOURCE_FILE[lang]))) return lang;
+  return null;
+}
 
 /** Where to print progress (process.stdout by default). */
 export interface DevOutput {
@@ -82,16 +98,22 @@ function fill(template: string, values: Record<string, string>): string {
   return template.replace(/\{\{(\w+)\}\}/g, (whole, key: string) => values[key] ?? whole);
 }
 
-function readme(id: string, name: string, kind: PluginKind, capabilities: string[], dir: string): string {
+function readme(id: string, name: string, kind: PluginKind, capabilities: string[], dir: string, lang: PluginLang): string {
   const k = KIND_NOTES[kind];
   const parent = basename(dir);
+  const src = SOURCE_FILE[lang];
+  const buildNote: Record<PluginLang, string> = {
+    as: `This compiles \`index.ts\` (no network, no \`npm install\`: the SDK,\nimported as \`"${SDK_PACKAGE}"\`, comes with Hearth)`,
+    c: 'This compiles `index.c` with clang for wasm32 (no libc; the SDK, `hearth.h`,\ncomes with Hearth; clang and lld: `scripts/ensure-toolchains.sh`)',
+    js: 'This embeds `plugin.js` in a QuickJS engine compiled to wasm and\npre-initialises it (the first build compiles the engine, about a minute;\nclang and wasi-libc: `scripts/ensure-toolchains.sh`)',
+  };
   return `# ${name}
 
 A Hearth plugin (${kind}): ${k.what}.
 
 | file | what it is |
 |---|---|
-| \`index.ts\` | the plugin, in AssemblyScript (TypeScript syntax, compiled to WebAssembly) |
+| \`${src}\` | the plugin, in ${LANG_NAME[lang]} |
 | \`manifest.json\` | its id, hooks, commands, the capabilities it asks for, its config and limits |
 | \`${id}.wasm\` | the compiled plugin (written by the build, with its sha256 in \`manifest.json\`) |
 
@@ -103,9 +125,12 @@ From the directory above this one:
 
     npx hearth plugin build ${parent}
 
-This compiles \`index.ts\` (no network, no \`npm install\`: the SDK,
-imported as \`"${SDK_PACKAGE}"\`, comes with Hearth) and writes \`${id}.wasm\`
-and its sha256. Build again after every change.
+${buildNote[lang]} and writes \`${id}.wasm\`
+and its sha256. Build again after every change, or let
+
+    npx hearth plugin dev ${parent}
+
+rebuild on every save and hot-reload it on a local server.
 
 ## Install on a server
 
@@ -143,11 +168,14 @@ The full reference (hooks, JSON shapes, host functions, limits) is
  * manifest.json (id = name) and README.md. Refuses a directory that exists
  * and is not empty. Returns the new directory.
  */
-export async function pluginNew(name: string, kind: PluginKind, parentDir: string, out: DevOutput = process.stdout): Promise<string> {
+export async function pluginNew(name: string, kind: PluginKind, parentDir: string, out: DevOutput = process.stdout, lang: PluginLang = 'as'): Promise<string> {
   if (!ID_RE.test(name)) {
     throw new PluginDevError(`invalid plugin name "${name}": 2-40 characters of a-z, 0-9 and "-", starting with a letter (it becomes the plugin id)`);
   }
   if (!(PLUGIN_KINDS as readonly string[]).includes(kind)) throw new PluginDevError(`unknown kind "${kind}" (one of ${PLUGIN_KINDS.join(', ')})`);
+  if (!(PLUGIN_LANGS as readonly string[]).includes(lang)) throw new PluginDevError(`unknown language "${lang}" (one of ${PLUGIN_LANGS.join(', ')})`);
+  const srcFile = SOURCE_FILE[lang];
+  if (!existsSync(join(sdkDir(), 'templates', kind, srcFile))) throw new PluginDevError(`there is no ${lang} template for a ${kind} plugin (layouts are AssemblyScript only)`);
   const dir = resolve(parentDir, name);
   if (existsSync(dir) && (await readdir(dir)).length > 0) throw new PluginDevError(`${dir} already exists and is not empty`);
   const templateDir = join(sdkDir(), 'templates', kind);
@@ -157,15 +185,15 @@ export async function pluginNew(name: string, kind: PluginKind, parentDir: strin
     name: displayName,
     schema: relative(dir, join(sdkDir(), 'manifest.schema.json')).split(sep).join('/'),
   };
-  const source = fill(await readFile(join(templateDir, 'index.ts'), 'utf8'), values);
+  const source = fill(await readFile(join(templateDir, srcFile), 'utf8'), values);
   const manifestText = fill(await readFile(join(templateDir, 'manifest.json'), 'utf8'), values);
   const manifest = parseManifest(JSON.parse(manifestText), `template ${kind}`); // a template must be valid
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'index.ts'), source);
+  await writeFile(join(dir, srcFile), source);
   await writeFile(join(dir, 'manifest.json'), manifestText);
-  await writeFile(join(dir, 'README.md'), readme(name, displayName, kind, manifest.capabilities, dir));
-  out.write(`created ${shown(dir)}/ (${kind}): index.ts, manifest.json, README.md\n`);
-  out.write(`next: edit ${shown(join(dir, 'index.ts'))}, then: hearth plugin build ${shown(dir)}\n`);
+  await writeFile(join(dir, 'README.md'), readme(name, displayName, kind, manifest.capabilities, dir, lang));
+  out.write(`created ${shown(dir)}/ (${kind}, ${lang}): ${srcFile}, manifest.json, README.md\n`);
+  out.write(`next: edit ${shown(join(dir, srcFile))}, then: hearth plugin build ${shown(dir)} (or: hearth plugin dev ${shown(dir)})\n`);
   return dir;
 }
 
@@ -250,9 +278,18 @@ export async function pluginBuild(dir: string, out: DevOutput = process.stdout):
     throw new PluginDevError(`cannot read ${manifestPath}: ${(err as Error).message}`);
   }
   const manifest = parseManifest(raw, manifestPath);
-  if (!existsSync(entry)) throw new PluginDevError(`${entry} not found`);
+  const lang = detectLang(root);
+  if (lang === null) throw new PluginDevError(`${entry} not found (nor index.c, nor plugin.js)`);
   const started = performance.now();
-  const wasm = await compileGuest(entry);
+  let wasm: Uint8Array;
+  try {
+    if (lang === 'as') wasm = await compileGuest(entry);
+    else if (lang === 'c') wasm = await compileC(root);
+    else wasm = await compileJs(root, manifest.hooks, (line) => out.write(line));
+  } catch (err) {
+    if (err instanceof ToolchainError) throw new PluginDevError(err.message);
+    throw err;
+  }
   // The host's load-time checks, now rather than at install: only Extism and
   // Hearth imports, every declared hook exported, memory under the cap.
   await prepareModule(wasm, { pluginId: manifest.id, maxPages: manifest.limits.memoryMiB * PAGES_PER_MIB, requiredExports: manifest.hooks });

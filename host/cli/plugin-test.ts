@@ -8,10 +8,10 @@
 // faulted or was killed (the output is still written: bypassed frames are
 // the input unchanged, as on the air).
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
 import { readWav, writeWav, type WavData } from '../client/audio/wav.js';
-import { AudioChain, type AudioChainStats, type ChainReport } from '../plugins/chain/audio-chain.js';
-import { FRAME_SAMPLES, SAMPLE_RATE } from '../plugins/hooks.js';
+import type { ChainReport } from '../plugins/chain/audio-chain.js';
+import { DEFAULT_DEADLINE_MS, DEFAULT_WARMUP, runAudioChain, wasmPathFor } from '../dsp/run-guest.js';
+import { SAMPLE_RATE } from '../plugins/hooks.js';
 import { audioSlotOf, loadPluginFiles, readManifestFile } from '../plugins/manifest.js';
 import { CliError } from './admin.js';
 import { err, out } from './output.js';
@@ -46,11 +46,6 @@ export interface PluginTestSummary {
   state: string;
 }
 
-/** The client's capture deadline (host/client/audio/capture-pipeline.ts CHAIN_DEADLINE_MS). */
-const DEFAULT_DEADLINE_MS = 8;
-const FRAME_MS = 20;
-/** Silent frames run first and not counted: a fresh chain thread runs cold. */
-const DEFAULT_WARMUP = 20;
 const MAX_OVERRUN_LINES = 5;
 
 function readMono48k(path: string, what: string): WavData {
@@ -82,14 +77,6 @@ function parseConfig(text: string | undefined): Record<string, unknown> {
   return raw as Record<string, unknown>;
 }
 
-/** Next to the manifest (installed layout), else guests/<id>/build/ for a manifest in a checkout's manifests/. */
-function wasmPathFor(manifestPath: string, id: string, file: string): string {
-  const beside = join(dirname(manifestPath), file);
-  const shipped = join(dirname(manifestPath), '..', 'guests', id, 'build', file);
-  if (!existsSync(beside) && basename(dirname(resolve(manifestPath))) === 'manifests' && existsSync(shipped)) return shipped;
-  return beside;
-}
-
 function positive(v: number | undefined, fallback: number, flag: string, min: number): number {
   if (v === undefined) return fallback;
   if (!Number.isFinite(v) || v < min) throw new CliError(`${flag} must be a number >= ${min}, got ${v}`);
@@ -100,8 +87,6 @@ function quantile(sorted: Float64Array, q: number): number {
   if (!sorted.length) return 0;
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function pluginTest(manifestPath: string, o: PluginTestOptions): Promise<PluginTestSummary> {
   const deadlineMs = positive(o.deadlineMs, DEFAULT_DEADLINE_MS, '--deadline-ms', 0.1);
@@ -123,55 +108,15 @@ export async function pluginTest(manifestPath: string, o: PluginTestOptions): Pr
     if (r.kind === 'overrun' && ++overrunLines > MAX_OVERRUN_LINES) return;
     err(`hearth: ${r.pluginId}: ${r.kind}: ${r.message}`);
   };
-  const chain = await AudioChain.start({ guests: [{ manifest: m, wasm: files.wasm, grants, config, slot }], onReport });
-  const samples = input.samples;
-  const result = new Float32Array(samples.length);
-  const frames = Math.ceil(samples.length / FRAME_SAMPLES);
-  const guestUs = new Float64Array(frames);
-  const hopUs = new Float64Array(frames);
-  let answered = 0;
-  let bypassed = 0;
-  let lateFrames = 0;
-  let stats: AudioChainStats;
-  try {
-    const mic = new Float32Array(FRAME_SAMPLES);
-    const ref = new Float32Array(FRAME_SAMPLES);
-    const frameOut = new Float32Array(FRAME_SAMPLES);
-    for (let w = 0; w < warmup; w++) {
-      if (!chain.process(mic, ref, frameOut, deadlineMs).processed) await sleep(FRAME_MS);
-    }
-    chain.resetStats();
-    for (let f = 0; f < frames; f++) {
-      const at = f * FRAME_SAMPLES;
-      const n = Math.min(FRAME_SAMPLES, samples.length - at);
-      mic.fill(0).set(samples.subarray(at, at + n));
-      ref.fill(0);
-      if (reference && at < reference.samples.length) ref.set(reference.samples.subarray(at, Math.min(at + FRAME_SAMPLES, reference.samples.length)));
-      const r = chain.process(mic, ref, frameOut, deadlineMs);
-      result.set(frameOut.subarray(0, n), at);
-      if (r.processed) {
-        guestUs[answered] = r.guestUs;
-        hopUs[answered++] = r.hopUs;
-      } else {
-        // A late or busy chain: let the time of the frame clock pass, as on the air.
-        await sleep(FRAME_MS);
-      }
-    }
-    const during = chain.stats();
-    bypassed = during.guests[0]!.bypassed;
-    lateFrames = during.lateFrames;
-    // Let a call still running finish, so its time and any fault are counted.
-    for (let i = 0; i < 50 && chain.process(mic, ref, frameOut, 100).status === 'busy'; i++) await sleep(FRAME_MS);
-  } finally {
-    stats = chain.stats();
-    await chain.close();
-  }
+  const run = await runAudioChain({ manifest: m, wasm: files.wasm, grants, config, slot, input: input.samples, reference: reference?.samples ?? null, deadlineMs, warmup, onReport });
+  const { stats, frames, bypassed, lateFrames } = run;
+  const result = run.out;
   await writeWav(o.output, result, { channels: 1, sampleRate: SAMPLE_RATE, format: input.format }).catch((e: Error) => {
     throw new CliError(`cannot write ${o.output}: ${e.message}`);
   });
   const g = stats.guests[0]!;
-  const gs = guestUs.subarray(0, answered).sort();
-  const hs = hopUs.subarray(0, answered).sort();
+  const gs = run.guestUs.slice().sort();
+  const hs = run.hopUs.slice().sort();
   const summary: PluginTestSummary = {
     plugin: m.id,
     slot,

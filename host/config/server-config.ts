@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ROLES } from '../protocol/roles.js';
+import { parseListenAddress } from '../ops/listen-address.js';
 
 const LogConfig = z
   .object({
@@ -20,8 +21,20 @@ const LimitsConfig = z
   .object({
     /** Largest control frame accepted, in bytes of JSON. */
     maxFrameBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+    /** Logged-in sessions in total. */
     maxConnections: z.number().int().positive().default(2000),
+    /**
+     * Connections per client IP, counted from the moment TCP is accepted (before
+     * the TLS handshake), logged in or not.
+     */
     maxConnectionsPerIp: z.number().int().positive().default(20),
+    /**
+     * Connections not logged in yet (TLS handshake running, or handshaked but no
+     * login), server-wide. A budget of their own, so they can never take a slot of
+     * a logged-in session; when it is full, a new connection sheds the oldest one
+     * of the address holding the most (see host/server/admission.ts).
+     */
+    maxUnauthenticated: z.number().int().positive().default(500),
     /** A TLS handshake that has not finished by then is dropped. */
     handshakeTimeoutMs: z.number().int().positive().default(10_000),
     /** A connection that has not logged in by then is dropped. */
@@ -35,6 +48,14 @@ const LimitsConfig = z
     messageBurst: z.number().int().positive().default(60),
     /** Messages refused for rate within one refill period before the connection is cut. */
     floodDisconnectAfter: z.number().int().positive().default(40),
+    /**
+     * Voice frames (kind 0x02) over TLS that do not authenticate (forged, replayed,
+     * wrong size) within 10 s before the connection is cut. A genuine client sends none.
+     */
+    voiceGarbageDisconnectAfter: z.number().int().positive().default(20),
+    /** Accounts registered without an invite or bootstrap token, per IP, per window. */
+    registrationsPerIp: z.number().int().positive().default(5),
+    registrationWindowMs: z.number().int().positive().default(60 * 60_000),
     chatMessagesPerWindow: z.number().int().positive().default(10),
     chatWindowMs: z.number().int().positive().default(10_000),
     chatMaxChars: z.number().int().positive().max(20_000).default(2000),
@@ -47,12 +68,22 @@ const LimitsConfig = z
 
 const ThrottleConfig = z
   .object({
-    /** Failed logins allowed per IP and per account inside `windowMs` before lockout. */
+    /** Failed logins allowed per IP inside `windowMs` before its lockout. */
     maxFailures: z.number().int().positive().default(5),
     windowMs: z.number().int().positive().default(15 * 60_000),
-    /** First lockout length; doubles with every further failure, capped at `maxLockoutMs`. */
+    /** First lockout length of an IP; doubles with every further failure, capped at `maxLockoutMs`. */
     lockoutMs: z.number().int().positive().default(30_000),
     maxLockoutMs: z.number().int().positive().default(15 * 60_000),
+    /**
+     * Per account, attempts from addresses the account never logged in from: a
+     * token bucket of `accountBurst`, refilled by one every `accountRefillMs`.
+     * Addresses it did log in from are not held back by it, so nobody can lock
+     * the owner out from an address the owner never used.
+     */
+    accountBurst: z.number().int().positive().default(10),
+    accountRefillMs: z.number().int().positive().default(60_000),
+    /** Addresses remembered per account (most recently used first). */
+    knownAddressesPerUser: z.number().int().min(1).max(1000).default(20),
   })
   .strict();
 
@@ -69,6 +100,12 @@ const VoiceConfig = z
     packetBurst: z.number().int().positive().default(240),
     /** Dropped-packet warnings are summarised at most this often. */
     dropLogIntervalMs: z.number().int().positive().default(10_000),
+    /**
+     * Receive buffer asked of the kernel for the voice socket (SO_RCVBUF; Linux
+     * caps it at net.core.rmem_max). It holds what arrives while the server is
+     * busy; see docs/OPERATIONS.md (voice lane under a flood) for the sizing.
+     */
+    recvBufferBytes: z.number().int().min(65_536).max(1 << 30).default(4 << 20),
     /**
      * Experimental: worker threads that seal large fan-outs (one copy per
      * listener) off the main thread, which still does every UDP send.
@@ -89,6 +126,34 @@ const PluginsConfig = z
     /** Bot messages per plugin: burst, then this many per second. */
     chatBurst: z.number().int().positive().default(5),
     chatPerSecond: z.number().positive().default(1),
+    /**
+     * Chat filters that fail closed: true = every filter, or a list of plugin
+     * ids. Such a filter holds each message until it answers (up to its
+     * killMs); when it cannot, the message is refused (FILTER_UNAVAILABLE)
+     * instead of delivered unfiltered. Default false: fail-open, logged.
+     */
+    failClosed: z.union([z.boolean(), z.array(z.string().regex(/^[a-z][a-z0-9-]{1,39}$/))]).default(false),
+  })
+  .strict();
+
+const MetricsConfig = z
+  .object({
+    /**
+     * "host:port" of the HTTP endpoint serving /metrics (Prometheus text),
+     * /healthz and /readyz. Unset: no endpoint (the default). It shows how many
+     * people are online and where: bind it to loopback or a private network.
+     */
+    listen: z
+      .string()
+      .refine((v) => {
+        try {
+          parseListenAddress(v);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'expected host:port, e.g. 127.0.0.1:9464 or [::1]:9464')
+      .optional(),
   })
   .strict();
 
@@ -107,6 +172,7 @@ export const ServerConfigSchema = z
     log: LogConfig.default(LogConfig.parse({})),
     voice: VoiceConfig.default(VoiceConfig.parse({})),
     plugins: PluginsConfig.default(PluginsConfig.parse({})),
+    metrics: MetricsConfig.default({}),
   })
   .strict();
 

@@ -14,6 +14,7 @@ interface Row {
   sender_name: string;
   text: string;
   created_at: number;
+  bot: string | null;
 }
 
 const toRecord = (r: Row): ChatRecord => ({
@@ -24,6 +25,7 @@ const toRecord = (r: Row): ChatRecord => ({
   senderName: r.sender_name,
   text: r.text,
   createdAt: r.created_at,
+  ...(r.bot !== null ? { bot: r.bot } : {}),
 });
 
 export class ChatRepo {
@@ -32,9 +34,9 @@ export class ChatRepo {
   private readonly pruneStmt;
 
   constructor(db: Db) {
-    this.insertStmt = db.prepare<[number | null, number | null, number | null, string, string, number]>(
-      `INSERT INTO chat_messages (channel_id, recipient_id, sender_id, sender_name, text, created_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+    this.insertStmt = db.prepare<[number | null, number | null, number | null, string, string, number, string | null]>(
+      `INSERT INTO chat_messages (channel_id, recipient_id, sender_id, sender_name, text, created_at, bot)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     // Newest `limit` messages before `beforeId`, returned oldest first.
     this.recentStmt = db.prepare<[number, number, number], Row>(
@@ -46,13 +48,14 @@ export class ChatRepo {
     );
   }
 
-  addChannelMessage(channelId: number, senderId: number | null, senderName: string, text: string, now = Date.now()): ChatRecord {
-    const info = this.insertStmt.run(channelId, null, senderId, senderName, text, now);
-    return { id: Number(info.lastInsertRowid), channelId, recipientId: null, senderId, senderName, text, createdAt: now };
+  /** `bot`: the id of the plugin whose bot posts it (senderId is then null). */
+  addChannelMessage(channelId: number, senderId: number | null, senderName: string, text: string, now = Date.now(), bot: string | null = null): ChatRecord {
+    const info = this.insertStmt.run(channelId, null, senderId, senderName, text, now, bot);
+    return { id: Number(info.lastInsertRowid), channelId, recipientId: null, senderId, senderName, text, createdAt: now, ...(bot !== null ? { bot } : {}) };
   }
 
   addDirectMessage(recipientId: number, senderId: number, senderName: string, text: string, now = Date.now()): ChatRecord {
-    const info = this.insertStmt.run(null, recipientId, senderId, senderName, text, now);
+    const info = this.insertStmt.run(null, recipientId, senderId, senderName, text, now, null);
     return { id: Number(info.lastInsertRowid), channelId: null, recipientId, senderId, senderName, text, createdAt: now };
   }
 

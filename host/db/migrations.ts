@@ -93,4 +93,40 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (plugin_id, key)
   ) WITHOUT ROWID;
   `,
+  /* 3: addresses each account has logged in from (the login guard lets them past the account's rate) */ `
+  CREATE TABLE user_addresses (
+    user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    ip            TEXT    NOT NULL,
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at  INTEGER NOT NULL,
+    PRIMARY KEY (user_id, ip)
+  ) WITHOUT ROWID;
+  CREATE INDEX user_addresses_recent ON user_addresses (user_id, last_seen_at);
+  `,
+  /* 4: look-alike keys of each account name (UTS #39 skeletons, host/protocol/confusables.ts).
+     Filled in by UsersRepo.refreshNameKeys() at open: SQL cannot compute them. Not
+     UNIQUE: a database may already hold two look-alike names from before. */ `
+  ALTER TABLE users ADD COLUMN username_skeleton TEXT;
+  ALTER TABLE users ADD COLUMN username_skeleton_folded TEXT;
+  CREATE INDEX users_skeleton ON users (username_skeleton);
+  CREATE INDEX users_skeleton_folded ON users (username_skeleton_folded);
+  `,
+  /* 5: plugin runtime state the CLI can show, load faults that keep a plugin off until the
+     admin re-enables it, a crash marker around each load, the backoff of failed loads, the
+     manifest the grants were approved for (to show what a new version changes), the per-plugin
+     development mode that re-grants a new wasm; and the bot (plugin id) that posted a message */ `
+  ALTER TABLE plugins ADD COLUMN runtime_state TEXT;
+  ALTER TABLE plugins ADD COLUMN state_at INTEGER;
+  -- JSON {kind, hook, message, at, sha256}: the last fault, load or call
+  ALTER TABLE plugins ADD COLUMN last_fault TEXT;
+  -- 1: a load of this plugin crashed or hung its sandbox; not loaded until re-enabled
+  ALTER TABLE plugins ADD COLUMN faulty INTEGER NOT NULL DEFAULT 0 CHECK (faulty IN (0,1));
+  -- set while a load runs: still set at start-up means the server died during that load
+  ALTER TABLE plugins ADD COLUMN loading_sha256 TEXT;
+  ALTER TABLE plugins ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE plugins ADD COLUMN retry_at INTEGER;
+  ALTER TABLE plugins ADD COLUMN granted_manifest TEXT;
+  ALTER TABLE plugins ADD COLUMN dev_regrant INTEGER NOT NULL DEFAULT 0 CHECK (dev_regrant IN (0,1));
+  ALTER TABLE chat_messages ADD COLUMN bot TEXT;
+  `,
 ];

@@ -14,6 +14,7 @@
 import type { CallContext } from '@extism/extism';
 import { HOST_FUNCTIONS, HOST_MODULE, KERNEL_MODULE, type Capability, type HostFunctionName } from './capabilities.js';
 import type { Effect, LogLevel } from './protocol.js';
+import { badRequest, ChatSendRequest, KEY_CHARS, KvKeyRequest, KvSetRequest, LogRequest, ModerateRequest, TEXT_CHARS } from './host-requests.js';
 
 /** Per-call caps on what one call may ask of the host. */
 export const CALL_LIMITS = {
@@ -22,9 +23,15 @@ export const CALL_LIMITS = {
   /** Log lines per call, counted separately for the guest's own lines and the host's notes about it (more are dropped and counted). */
   logLines: 32,
   /** Characters of one log line / chat message. */
-  textChars: 4000,
-  keyChars: 256,
+  textChars: TEXT_CHARS,
+  keyChars: KEY_CHARS,
   valueBytes: 64 * 1024,
+  /**
+   * Extism memory blocks the host may hand out in one call (allocations,
+   * replies). Extism rc13 scans every block on each alloc (quadratic in the
+   * count), and a block's index lives in 16 bits of its address.
+   */
+  blocks: 8192,
 } as const;
 
 type HostFn = (cp: CallContext, ...args: bigint[]) => bigint | number | void;
@@ -36,7 +43,11 @@ export interface GuestApiInit {
   kv: [string, string][];
   state: unknown;
   storageBytes: number;
-  /** Bytes the guest may allocate host-side (Extism alloc) during one call. */
+  /**
+   * Bytes of Extism memory the host may hand the guest during one call: its
+   * own allocations, every host-function reply, config and var reads. The
+   * guest's limits.memoryMiB.
+   */
   hostAllocBytes: number;
 }
 
@@ -55,7 +66,9 @@ export class GuestHostApi {
   private logLines = 0;
   private hostLines = 0;
   private droppedLogs = 0;
-  private allocated = 0;
+  /** Bytes and blocks of Extism memory handed to the guest in this call (freed or not). */
+  private handedBytes = 0;
+  private handedBlocks = 0;
   /** Key/value writes of the current call, coalesced by key (null: deleted). */
   private kvChanges = new Map<string, string | null>();
   private abortReason: string | null = null;
@@ -74,7 +87,8 @@ export class GuestHostApi {
     this.hostLines = 0;
     this.droppedLogs = 0;
     this.kvChanges.clear();
-    this.allocated = 0;
+    this.handedBytes = 0;
+    this.handedBlocks = 0;
     this.abortReason = null;
   }
 
@@ -107,6 +121,20 @@ export class GuestHostApi {
     this.effects.push({ kind: 'log', level, source: 'host', msg, ...(data ? { data } : {}) });
   }
 
+  /** Channel ids of the newest state snapshot (null: no snapshot, e.g. before the first publish). */
+  private channels(): Set<number> | null {
+    const st = this.state as { channels?: { id?: unknown }[] } | null;
+    if (!st || !Array.isArray(st.channels) || st.channels.length === 0) return null;
+    return new Set(st.channels.map((c) => c.id).filter((id): id is number => typeof id === 'number'));
+  }
+
+  /** The online user of the snapshot: its entry, null when not online, undefined when the snapshot cannot tell. */
+  private onlineUser(userId: number): { role?: unknown } | null | undefined {
+    const st = this.state as { users?: { id?: unknown; role?: unknown }[] } | null;
+    if (!st || !Array.isArray(st.users)) return undefined;
+    return st.users.find((u) => u.id === userId) ?? null;
+  }
+
   private granted(cap: Capability | null): boolean {
     return cap === null || this.init.grants.has(cap);
   }
@@ -121,8 +149,36 @@ export class GuestHostApi {
     };
   }
 
-  private reply(cp: CallContext, value: unknown): bigint {
-    return cp.store(JSON.stringify(value));
+  /**
+   * Counts `bytes` more of host memory against this call's budget, before it
+   * is allocated. Over the budget the host function throws: the guest traps
+   * (the runtime reports a "memory" fault) and the call's blocks are dropped.
+   * Why: Extism rc13 allocates a block before it checks memory.maxPages, and
+   * store() of a string skips that check; 20,000 60 KB kv_get replies in one
+   * call grew the server by 860 MB.
+   */
+  private charge(bytes: number, what: string): void {
+    this.handedBytes += bytes;
+    this.handedBlocks++;
+    if (this.handedBytes > this.init.hostAllocBytes) {
+      throw new Error(
+        `host memory limit: ${what} would bring the Extism memory handed to the guest in one call to ${this.handedBytes} bytes (limit ${this.init.hostAllocBytes}, limits.memoryMiB)`,
+      );
+    }
+    if (this.handedBlocks > CALL_LIMITS.blocks) {
+      throw new Error(`host memory limit: more than ${CALL_LIMITS.blocks} Extism memory blocks in one call (${what})`);
+    }
+  }
+
+  /** Stores bytes for the guest, counted. */
+  private store(cp: CallContext, data: string | Uint8Array, what: string): bigint {
+    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    this.charge(bytes.length, what);
+    return cp.store(bytes);
+  }
+
+  private reply(cp: CallContext, value: unknown, fn = 'a host function'): bigint {
+    return this.store(cp, JSON.stringify(value), `the reply of ${fn}`);
   }
 
   private request(cp: CallContext, offset: bigint): Record<string, unknown> | null {
@@ -157,27 +213,23 @@ export class GuestHostApi {
   private handlers: Record<HostFunctionName, (req: Record<string, unknown>) => unknown> = {
     hearth_state_read: () => this.state ?? { channels: [], users: [] },
     hearth_chat_send: (req) => {
-      const text = req.text;
-      if (typeof text !== 'string' || text.length === 0 || text.length > CALL_LIMITS.textChars) {
-        return { error: 'BAD_REQUEST', message: `text must be a string of 1-${CALL_LIMITS.textChars} characters` };
-      }
-      const channelId = req.channelId;
-      if (channelId !== undefined && !(Number.isInteger(channelId) && (channelId as number) >= 0)) {
-        return { error: 'BAD_REQUEST', message: 'channelId must be a non-negative integer' };
-      }
-      return this.action({ kind: 'chat.send', text, ...(channelId !== undefined ? { channelId: channelId as number } : {}) });
+      const r = ChatSendRequest.safeParse(req);
+      if (!r.success) return badRequest(r.error);
+      const { text, channelId } = r.data;
+      const known = this.channels();
+      if (channelId !== undefined && known && !known.has(channelId)) return { error: 'NOT_FOUND', message: `there is no channel ${channelId}` };
+      const out = this.action({ kind: 'chat.send', text, ...(channelId !== undefined ? { channelId } : {}) });
+      return out.ok ? { ok: true, queued: true } : out;
     },
     hearth_kv_get: (req) => {
-      const key = req.key;
-      if (typeof key !== 'string') return { error: 'BAD_REQUEST', message: 'key must be a string' };
-      return { ok: true, value: this.kv.get(key) ?? null };
+      const r = KvKeyRequest.safeParse(req);
+      if (!r.success) return badRequest(r.error);
+      return { ok: true, value: this.kv.get(r.data.key) ?? null };
     },
     hearth_kv_set: (req) => {
-      const { key, value } = req;
-      if (typeof key !== 'string' || key.length === 0 || key.length > CALL_LIMITS.keyChars) {
-        return { error: 'BAD_REQUEST', message: `key must be a string of 1-${CALL_LIMITS.keyChars} characters` };
-      }
-      if (typeof value !== 'string') return { error: 'BAD_REQUEST', message: 'value must be a string (store JSON as text)' };
+      const r = KvSetRequest.safeParse(req);
+      if (!r.success) return badRequest(r.error);
+      const { key, value } = r.data;
       const size = byteLength(value);
       if (size > CALL_LIMITS.valueBytes) return { error: 'BAD_REQUEST', message: `value is larger than ${CALL_LIMITS.valueBytes} bytes` };
       const old = this.kv.get(key);
@@ -191,8 +243,9 @@ export class GuestHostApi {
       return { ok: true };
     },
     hearth_kv_delete: (req) => {
-      const key = req.key;
-      if (typeof key !== 'string') return { error: 'BAD_REQUEST', message: 'key must be a string' };
+      const r = KvKeyRequest.safeParse(req);
+      if (!r.success) return badRequest(r.error);
+      const key = r.data.key;
       const old = this.kv.get(key);
       if (old === undefined) return { ok: true, existed: false };
       this.kv.delete(key);
@@ -201,21 +254,21 @@ export class GuestHostApi {
       return { ok: true, existed: true };
     },
     hearth_moderate: (req) => {
-      const { action, userId } = req;
-      if (action !== 'kick' && action !== 'mute' && action !== 'unmute') {
-        return { error: 'BAD_REQUEST', message: 'action must be "kick", "mute" or "unmute"' };
-      }
-      if (!Number.isInteger(userId) || (userId as number) < 0) return { error: 'BAD_REQUEST', message: 'userId must be a non-negative integer' };
-      const reason = typeof req.reason === 'string' ? req.reason.slice(0, 500) : '';
-      const r = this.action({ kind: 'moderation', action, userId: userId as number, reason });
-      return r.ok ? { ok: true, queued: true } : r;
+      const r = ModerateRequest.safeParse(req);
+      if (!r.success) return badRequest(r.error);
+      const { action, userId } = r.data;
+      // Refused here, with the reason, when the snapshot already tells; the
+      // server checks again when it carries the action out (the snapshot may be stale).
+      const target = this.onlineUser(userId);
+      if (target === null) return { error: 'NOT_ONLINE', message: `user ${userId} has no session on this server; nothing to ${action}` };
+      if (target?.role === 'admin') return { error: 'FORBIDDEN', message: `user ${userId} is an admin: plugins never kick or mute an admin` };
+      const out = this.action({ kind: 'moderation', action, userId, reason: r.data.reason ?? '' });
+      return out.ok ? { ok: true, queued: true } : out;
     },
     hearth_log: (req) => {
-      const level = req.level;
-      const msg = req.msg;
-      if (typeof msg !== 'string') return { error: 'BAD_REQUEST', message: 'msg must be a string' };
-      const lvl: LogLevel = level === 'debug' || level === 'warn' || level === 'error' ? level : 'info';
-      this.log(lvl, msg);
+      const r = LogRequest.safeParse(req);
+      if (!r.success) return badRequest(r.error);
+      this.log(r.data.level ?? 'info', r.data.msg);
       return { ok: true };
     },
     hearth_config_get: () => ({ ok: true, config: this.init.config }),
@@ -237,16 +290,24 @@ export class GuestHostApi {
     };
   }
 
+  /** Config as Extism's config_get sees it: strings, only when config.read was granted. */
+  extismConfig(): Record<string, string> {
+    const out: Record<string, string> = {};
+    if (!this.init.grants.has('config.read')) return out;
+    for (const [k, v] of Object.entries(this.init.config)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    return out;
+  }
+
   /** The `functions` option for Extism's createPlugin. */
   functions(): Record<string, Record<string, HostFn>> {
     const user: Record<string, HostFn> = {};
     for (const [name, cap] of Object.entries(HOST_FUNCTIONS) as [HostFunctionName, Capability | null][]) {
       const handler = this.handlers[name];
       user[name] = (cp, offset) => {
-        if (!this.granted(cap)) return this.reply(cp, this.deny(name, cap!));
+        if (!this.granted(cap)) return this.reply(cp, this.deny(name, cap!), name);
         const req = offset === undefined ? null : this.request(cp, offset);
-        if (req === null) return this.reply(cp, { error: 'BAD_REQUEST', message: 'the request must be a JSON object' });
-        return this.reply(cp, handler(req));
+        if (req === null) return this.reply(cp, { error: 'BAD_REQUEST', message: 'the request must be a JSON object' }, name);
+        return this.reply(cp, handler(req), name);
       };
     }
     const denyNetwork: HostFn = (cp, offset) => {
@@ -258,17 +319,26 @@ export class GuestHostApi {
         // not JSON: report the attempt without the URL
       }
       this.hostLog('warn', 'tried an HTTP request (denied: plugins have no network access)', { url });
-      return cp.store(JSON.stringify({ error: 'NETWORK_DENIED', message: 'Hearth plugins have no network access' }));
+      return this.reply(cp, { error: 'NETWORK_DENIED', message: 'Hearth plugins have no network access' }, 'http_request');
     };
+    const text = (cp: CallContext, offset: bigint | undefined): string | null => (offset === undefined ? null : (cp.read(offset)?.text() ?? null));
     const kernel: Record<string, HostFn> = {
       // Extism's own allocator, with a per-call cap on what the guest can make the host hold.
       alloc: (cp, n) => {
         const size = Number(n ?? 0n);
-        this.allocated += size;
-        if (this.allocated > this.init.hostAllocBytes) {
-          throw new Error(`host memory limit: the guest allocated ${this.allocated} bytes of Extism memory in one call (limit ${this.init.hostAllocBytes})`);
-        }
+        this.charge(size, `an allocation of ${size} bytes`);
         return cp.alloc(size);
+      },
+      // Extism's own config_get / var_get store a copy on every call, uncounted: replaced by counted ones.
+      config_get: (cp, offset) => {
+        const key = text(cp, offset);
+        const config = this.extismConfig();
+        return key !== null && Object.hasOwn(config, key) ? this.store(cp, config[key]!, 'config_get') : 0n;
+      },
+      var_get: (cp, offset) => {
+        const key = text(cp, offset);
+        const v = key === null ? null : cp.getVariable(key);
+        return v ? this.store(cp, v.bytes(), 'var_get') : 0n;
       },
       http_request: denyNetwork,
       http_status_code: () => 0,

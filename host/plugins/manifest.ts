@@ -9,9 +9,29 @@ import { z } from 'zod';
 import { CAPABILITIES, HOOK_CAPABILITY, HOOKS } from './capabilities.js';
 import { PluginError } from './errors.js';
 import { AUDIO_SLOTS, SLOT_HOOK, type AudioSlot } from './hooks.js';
+import { DEFAULT_MODULE_LIMITS } from './wasm-structure.js';
 
 /** Wasm pages are 64 KiB; 1 MiB = 16 pages. */
 export const PAGES_PER_MIB = 16;
+
+const count = (def: number, max: number, what: string) => z.number().int().min(0).max(max).default(def).describe(what);
+
+/** limits.module: see wasm-structure.ts for why each is there. */
+export const ModuleLimitsSchema = z
+  .object({
+    fileKiB: z.number().int().min(1).max(64 * 1024).default(DEFAULT_MODULE_LIMITS.fileKiB).describe('Size of the wasm file (KiB).'),
+    functions: count(DEFAULT_MODULE_LIMITS.functions, 200_000, 'Functions defined by the module.'),
+    tableElements: count(DEFAULT_MODULE_LIMITS.tableElements, 1_000_000, 'Elements of all tables together, initial size and growth (each table gets a maximum).'),
+    globals: count(DEFAULT_MODULE_LIMITS.globals, 100_000, 'Globals defined by the module.'),
+    elementSegments: count(DEFAULT_MODULE_LIMITS.elementSegments, 100_000, 'Element segments.'),
+    elements: count(DEFAULT_MODULE_LIMITS.elements, 1_000_000, 'Entries of all element segments together.'),
+    dataSegments: count(DEFAULT_MODULE_LIMITS.dataSegments, 100_000, 'Data segments.'),
+    dataKiB: z.number().int().min(0).max(64 * 1024).default(DEFAULT_MODULE_LIMITS.dataKiB).describe('Bytes of all data segments together (KiB).'),
+    imports: count(DEFAULT_MODULE_LIMITS.imports, 10_000, 'Imports.'),
+    exports: count(DEFAULT_MODULE_LIMITS.exports, 100_000, 'Exports.'),
+    types: count(DEFAULT_MODULE_LIMITS.types, 100_000, 'Function types.'),
+  })
+  .strict();
 
 export const LimitsSchema = z
   .object({
@@ -45,6 +65,9 @@ export const LimitsSchema = z
       .max(100)
       .default(10)
       .describe('The plugin is disabled when this many of its last 100 calls overran callMs.'),
+    module: ModuleLimitsSchema.default(ModuleLimitsSchema.parse({})).describe(
+      "Bounds on the wasm's structure, checked before it is compiled (a module's declarations alone can exhaust the host: a 259-byte module declaring a 10,000,000-entry table aborts V8). Tables also get a maximum of tableElements in all.",
+    ),
     storageKiB: z
       .number()
       .int()

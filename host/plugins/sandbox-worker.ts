@@ -56,8 +56,31 @@ async function instantiate(): Promise<{ plugin: Plugin; memory: WasmMemory | nul
   }
 }
 
+/**
+ * Warm-up (issue 11): a guest's first call pays V8's lazy compilation of the
+ * code it runs (for a JavaScript guest, QuickJS's interpreter: ~25 ms, past
+ * a 20 ms callMs), so the first reply after every load came late and was
+ * dropped. A guest that exports hearth_warmup (the C and JavaScript SDKs do;
+ * docs/PLUGINS.md §15) gets one call of it here, before "ready", so the
+ * cost falls inside the load. It has no input and touches no host state; its
+ * effects, if any, are dropped, and a failing warm-up is ignored (the first
+ * real call reports whatever is wrong).
+ */
+async function warmUp(plugin: Plugin): Promise<void> {
+  try {
+    if (!(await plugin.functionExists('hearth_warmup'))) return;
+    api.beginCall();
+    await plugin.call('hearth_warmup', '');
+  } catch {
+    // see above
+  }
+  api.takeEffects();
+  await plugin.reset();
+}
+
 async function serve(plugin: Plugin, memory: WasmMemory | null): Promise<never> {
   const memoryKiB = (): number => (memory ? memory.buffer.byteLength / 1024 : 0);
+  await warmUp(plugin);
   // Read the sequence number before announcing readiness: the owner may issue
   // its first call as soon as it hears "ready".
   let seen = Atomics.load(ctrl, Ctrl.ReqSeq);
@@ -97,7 +120,9 @@ async function serve(plugin: Plugin, memory: WasmMemory | null): Promise<never> 
     // Extism's foreground call() already clears its memory blocks on every call;
     // a reset every `resetEvery` calls keeps that true should the SDK change
     // (the 16,383-call block-index overflow of worker mode and of 1.0.3).
-    if (calls % init.resetEvery === 0) await plugin.reset();
+    // A failed call (a trap at the host memory limit, say) drops its Extism
+    // blocks at once rather than holding them until the owner ends the thread.
+    if (calls % init.resetEvery === 0 || status !== Status.Ok) await plugin.reset();
 
     const effects = api.takeEffects();
     let effectsBytes = effects.length ? encoder.encode(JSON.stringify(effects)) : new Uint8Array(0);

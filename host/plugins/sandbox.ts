@@ -9,6 +9,7 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { PluginError } from './errors.js';
 import { waitAsync } from './platform.js';
+import { truncate } from './plugin-log.js';
 import { Command, Ctrl, CTRL_WORDS, DATA_OFFSET, Status, type Effect, type SandboxInit, type StartupMessage } from './protocol.js';
 
 export interface SandboxOptions extends Omit<SandboxInit, 'sab'> {
@@ -87,10 +88,10 @@ export class Sandbox {
         );
         worker.once('message', (msg: StartupMessage) => {
           if (msg.type === 'ready') resolve(msg);
-          else reject(new PluginError('LOAD_FAILED', `plugin ${opts.pluginId} failed to instantiate: ${msg.message}`, opts.pluginId));
+          else reject(new PluginError('LOAD_FAILED', `plugin ${opts.pluginId} failed to instantiate: ${truncate(msg.message)}`, opts.pluginId));
         });
-        worker.once('error', (err) => reject(new PluginError('LOAD_FAILED', `plugin ${opts.pluginId} failed to start: ${err.message}`, opts.pluginId)));
-        worker.once('exit', (code) => reject(new PluginError('LOAD_FAILED', `plugin ${opts.pluginId}'s thread exited during start-up (code ${code})`, opts.pluginId)));
+        worker.once('error', (err) => reject(new PluginError('LOAD_CRASHED', `plugin ${opts.pluginId}'s sandbox thread died while loading it: ${err.message}`, opts.pluginId)));
+        worker.once('exit', (code) => reject(new PluginError('LOAD_CRASHED', `plugin ${opts.pluginId}'s sandbox thread exited while loading it (code ${code})`, opts.pluginId)));
       });
       clearTimeout(timer);
       worker.removeAllListeners('message');

@@ -11,48 +11,22 @@
 // ("extism:host/user") may be imported. WASI, "env" and anything else is
 // refused at load time with a clear error (defence in depth: Extism would also
 // refuse WASI with useWasi false).
+//
+// Structure: sizes the engine allocates up front (tables above all) are
+// checked first, in wasm-structure.ts, and every table gets a maximum here
+// (the same rewrite as the memory's), so neither instantiation nor
+// `table.grow` can make V8 allocate a table big enough to abort the process.
 import { HOST_FUNCTIONS, HOST_MODULE, KERNEL_MODULE } from './capabilities.js';
 import { PluginError } from './errors.js';
 import { Wasm, type WasmModule } from './platform.js';
+import { checkStructure, DEFAULT_MODULE_LIMITS, encodeU32, readU32, readUnsigned, type ModuleLimits, type Reader } from './wasm-structure.js';
 
 const MAGIC = [0x00, 0x61, 0x73, 0x6d];
 const SECTION_IMPORT = 2;
+const SECTION_TABLE = 4;
 const SECTION_MEMORY = 5;
 
-interface Reader {
-  bytes: Uint8Array;
-  pos: number;
-}
-
-/** Unsigned LEB128 of at most `bits` bits (32 or 64), as a JS number. */
-function readUnsigned(r: Reader, bits: 32 | 64): number {
-  let result = 0;
-  let shift = 0;
-  for (;;) {
-    if (r.pos >= r.bytes.length) throw new Error('truncated LEB128');
-    const b = r.bytes[r.pos++]!;
-    result += (b & 0x7f) * 2 ** shift;
-    if (!(b & 0x80)) break;
-    shift += 7;
-    if (shift > (bits === 32 ? 35 : 63)) throw new Error('LEB128 too long');
-  }
-  if (bits === 32 && result > 0xffffffff) throw new Error('LEB128 overflows u32');
-  return result;
-}
-
-const readU32 = (r: Reader): number => readUnsigned(r, 32);
 const readU64AsNumber = (r: Reader): number => readUnsigned(r, 64);
-
-function encodeU32(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
 
 function readName(r: Reader): string {
   const len = readU32(r);
@@ -211,12 +185,8 @@ export function checkImports(layout: WasmLayout, pluginId: string): void {
   }
 }
 
-/**
- * Returns a copy of the module whose every defined memory has a maximum of at
- * most `maxPages`. Refuses 64-bit memories and a module that needs more than
- * `maxPages` just to start.
- */
-export function capMemory(bytes: Uint8Array, maxPages: number, pluginId: string): Uint8Array {
+/** Rewrites the sections `rewrite` knows (by id); every other section is copied as is. */
+function rewriteSections(bytes: Uint8Array, pluginId: string, rewrite: Partial<Record<number, (r: Reader, end: number) => number[]>>): Uint8Array {
   const parts: Uint8Array[] = [bytes.subarray(0, 8)];
   try {
     checkHeader(bytes);
@@ -227,31 +197,15 @@ export function capMemory(bytes: Uint8Array, maxPages: number, pluginId: string)
       const size = readU32(r);
       const end = r.pos + size;
       if (end > bytes.length) throw new Error('section runs past the end of the module');
-      if (id !== SECTION_MEMORY) {
+      const fn = rewrite[id];
+      if (!fn) {
         parts.push(bytes.subarray(start, end));
         r.pos = end;
         continue;
       }
-      const count = readU32(r);
-      const body: number[] = encodeU32(count);
-      for (let i = 0; i < count; i++) {
-        const mem = readMemoryType(r);
-        if (mem.memory64) {
-          throw new PluginError('MEMORY_LIMIT', `plugin ${pluginId} declares a 64-bit memory, which Hearth does not run`, pluginId);
-        }
-        if (mem.initialPages > maxPages) {
-          throw new PluginError(
-            'MEMORY_LIMIT',
-            `plugin ${pluginId} needs ${mem.initialPages} pages (${mem.initialPages / 16} MiB) of memory at start, more than its limit of ${maxPages} pages`,
-            pluginId,
-          );
-        }
-        const max = mem.maximumPages === null ? maxPages : Math.min(mem.maximumPages, maxPages);
-        body.push(0x01 | (mem.shared ? 0x02 : 0), ...encodeU32(mem.initialPages), ...encodeU32(max));
-      }
-      if (r.pos !== end) throw new Error('trailing bytes in the memory section');
-      parts.push(Uint8Array.from([SECTION_MEMORY, ...encodeU32(body.length), ...body]));
-      r.pos = end;
+      const body = fn(r, end);
+      if (r.pos !== end) throw new Error(`trailing bytes in section ${id}`);
+      parts.push(Uint8Array.from([id, ...encodeU32(body.length), ...body]));
     }
   } catch (err) {
     throw err instanceof PluginError ? err : parseError(pluginId, err);
@@ -265,18 +219,89 @@ export function capMemory(bytes: Uint8Array, maxPages: number, pluginId: string)
   return out;
 }
 
+function memorySection(maxPages: number, pluginId: string) {
+  return (r: Reader): number[] => {
+    const count = readU32(r);
+    const body: number[] = encodeU32(count);
+    for (let i = 0; i < count; i++) {
+      const mem = readMemoryType(r);
+      if (mem.memory64) {
+        throw new PluginError('MEMORY_LIMIT', `plugin ${pluginId} declares a 64-bit memory, which Hearth does not run`, pluginId);
+      }
+      if (mem.initialPages > maxPages) {
+        throw new PluginError(
+          'MEMORY_LIMIT',
+          `plugin ${pluginId} needs ${mem.initialPages} pages (${mem.initialPages / 16} MiB) of memory at start, more than its limit of ${maxPages} pages`,
+          pluginId,
+        );
+      }
+      const max = mem.maximumPages === null ? maxPages : Math.min(mem.maximumPages, maxPages);
+      body.push(0x01 | (mem.shared ? 0x02 : 0), ...encodeU32(mem.initialPages), ...encodeU32(max));
+    }
+    return body;
+  };
+}
+
+/** Every table gets maximum = min(its own, what is left of `maxElements` after the tables' initial sizes). */
+function tableSection(maxElements: number, pluginId: string) {
+  return (r: Reader): number[] => {
+    const count = readU32(r);
+    const tables: { ref: number; initial: number; maximum: number | null }[] = [];
+    for (let i = 0; i < count; i++) {
+      const ref = r.bytes[r.pos++]!;
+      if (ref !== 0x70 && ref !== 0x6f) throw new Error(`unsupported table type 0x${ref.toString(16)}`);
+      const flags = r.bytes[r.pos++]!;
+      if (flags > 1) throw new Error(`unsupported table limits flags 0x${flags.toString(16)}`);
+      const initial = readU32(r);
+      tables.push({ ref, initial, maximum: flags ? readU32(r) : null });
+    }
+    const initialSum = tables.reduce((n, t) => n + t.initial, 0);
+    if (initialSum > maxElements) {
+      throw new PluginError('MODULE_LIMIT', `plugin ${pluginId}: its tables start with ${initialSum} elements, more than its limit of ${maxElements} (limits.module.tableElements)`, pluginId);
+    }
+    // The room to grow is split evenly, so that all tables together stay within maxElements.
+    const room = maxElements - initialSum;
+    const body: number[] = encodeU32(count);
+    for (const t of tables) {
+      const cap = t.initial + Math.floor(room / Math.max(1, count));
+      const max = t.maximum === null ? cap : Math.min(t.maximum, cap);
+      body.push(t.ref, 0x01, ...encodeU32(t.initial), ...encodeU32(max));
+    }
+    return body;
+  };
+}
+
 /**
- * Checks the imports, caps the memory and compiles. Imported memories are
- * refused by checkImports (Extism cannot provide one anyway), so the memory
- * section covers every memory the guest can touch.
+ * Returns a copy of the module whose every defined memory has a maximum of at
+ * most `maxPages`. Refuses 64-bit memories and a module that needs more than
+ * `maxPages` just to start.
+ */
+export function capMemory(bytes: Uint8Array, maxPages: number, pluginId: string): Uint8Array {
+  return rewriteSections(bytes, pluginId, { [SECTION_MEMORY]: memorySection(maxPages, pluginId) });
+}
+
+/** capMemory, and every table bounded so that all of them together hold at most `maxElements`. */
+export function capModule(bytes: Uint8Array, maxPages: number, maxElements: number, pluginId: string): Uint8Array {
+  return rewriteSections(bytes, pluginId, { [SECTION_MEMORY]: memorySection(maxPages, pluginId), [SECTION_TABLE]: tableSection(maxElements, pluginId) });
+}
+
+/**
+ * Checks the structure (wasm-structure.ts) and the imports, caps the memory
+ * and the tables, and compiles. Imported memories and tables are refused by
+ * checkImports (Extism cannot provide them anyway), so the rewritten sections
+ * cover everything the guest can grow. `module`: the manifest's
+ * limits.module (defaults when absent).
  */
 export async function prepareModule(
   bytes: Uint8Array,
-  opts: { pluginId: string; maxPages: number; requiredExports: readonly string[] },
+  opts: { pluginId: string; maxPages: number; requiredExports: readonly string[]; module?: ModuleLimits },
 ): Promise<WasmModule> {
+  const limits = opts.module ?? DEFAULT_MODULE_LIMITS;
+  checkHeaderOrThrow(bytes, opts.pluginId);
+  checkStructure(bytes, limits, opts.pluginId);
   const layout = readWasmLayout(bytes, opts.pluginId);
   checkImports(layout, opts.pluginId);
-  const capped = capMemory(bytes, opts.maxPages, opts.pluginId);
+  const capped = capModule(bytes, opts.maxPages, limits.tableElements, opts.pluginId);
   let module: WasmModule;
   try {
     module = await Wasm.compile(capped);
@@ -289,4 +314,12 @@ export async function prepareModule(
     throw new PluginError('MISSING_EXPORT', `plugin ${opts.pluginId} declares hooks it does not export: ${missing.join(', ')}`, opts.pluginId);
   }
   return module;
+}
+
+function checkHeaderOrThrow(bytes: Uint8Array, pluginId: string): void {
+  try {
+    checkHeader(bytes);
+  } catch (err) {
+    throw parseError(pluginId, err);
+  }
 }

@@ -34,6 +34,8 @@ export interface ChatMessageView {
   senderName: string;
   text: string;
   createdAt: number;
+  /** Set on a message posted by a plugin's bot: that plugin's id (senderId is null, senderName the plugin's name). */
+  bot?: string;
 }
 
 export interface BanView {

@@ -21,24 +21,45 @@ export type MessageHandler = (conn: Connection, message: ClientMessage) => Promi
 
 /** A socket whose peer does not read is cut before its backlog costs us memory. */
 const MAX_PENDING_WRITE_BYTES = 4 * 1024 * 1024;
-/** Frames waiting behind a slow (async) handler; more than this is a flood. */
+/** Frames pending per connection, the one being processed included; more than this is a flood. */
 const MAX_QUEUED_FRAMES = 256;
 const FLOOD_WINDOW_MS = 10_000;
+/** After a queue overflow, how long the request in flight may still take to get its reply. */
+const FLOOD_REPLY_GRACE_MS = 5000;
 
 export class Connection {
   session: SessionInfo | null = null;
   readonly connectedAt = Date.now();
   lastActivity = Date.now();
   closed = false;
-  /** Extra per-connection hooks (e.g. the voice tunnel) can attach here. */
-  onVoiceFrame: ((body: Buffer) => void) | null = null;
+  /**
+   * Extra per-connection hooks (e.g. the voice tunnel) can attach here. A hook
+   * that returns false says the frame did not authenticate (garbage).
+   */
+  onVoiceFrame: ((body: Buffer) => boolean | void) | null = null;
+  /**
+   * Asks connection admission for a logged-in session's slot (server.ts sets
+   * it); false when the server's sessions are full.
+   */
+  claimSessionSlot: () => boolean = () => true;
 
   private readonly decoder: FrameDecoder;
   private readonly bucket: TokenBucket;
+  /**
+   * Voice frames over TLS have a budget of their own, spent before any crypto:
+   * the same rate the voice lane allows a session over UDP (a voice client
+   * sends 50/s, far more than the message bucket's 20/s).
+   */
+  private readonly voiceBucket: TokenBucket;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
+  private inFlight = false;
+  /** A queue overflow was seen: nothing more is processed, the connection is being cut. */
+  private flooding = false;
   private violations = 0;
   private violationWindowStart = Date.now();
+  private voiceGarbage = 0;
+  private voiceGarbageWindowStart = Date.now();
   private readonly closeListeners: Array<(code: ErrorCode | 'CLOSED') => void> = [];
 
   constructor(
@@ -51,6 +72,7 @@ export class Connection {
   ) {
     this.decoder = new FrameDecoder(config.limits.maxFrameBytes);
     this.bucket = new TokenBucket(config.limits.messagesPerSecond, config.limits.messageBurst);
+    this.voiceBucket = new TokenBucket(config.voice.packetsPerSecond, config.voice.packetBurst);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => log.debug({ err: err.message }, 'socket error'));
     socket.on('close', () => this.finish('CLOSED'));
@@ -135,21 +157,48 @@ export class Connection {
     if (frames.length === 0) return;
     this.lastActivity = Date.now();
     for (const frame of frames) {
-      if (this.queued >= MAX_QUEUED_FRAMES) {
-        this.log.warn('frame queue overflow');
-        this.disconnect('FLOOD', 'too many messages queued');
-        return;
-      }
+      if (this.queued >= MAX_QUEUED_FRAMES) return this.queueOverflow();
       this.queued++;
-      this.queue = this.queue.then(() => this.process(frame)).finally(() => this.queued--);
+      this.queue = this.queue.then(() => this.run(frame)).finally(() => this.queued--);
+    }
+  }
+
+  /**
+   * More than MAX_QUEUED_FRAMES pending. The request being processed right now
+   * (if any) still completes and gets its reply, so a client never loses the
+   * answer to something that took effect; nothing queued behind it is
+   * processed; then `disconnect FLOOD`.
+   */
+  private queueOverflow(): void {
+    if (this.flooding) return;
+    this.flooding = true;
+    this.log.warn({ inFlight: this.inFlight }, 'frame queue overflow');
+    this.socket.pause();
+    const cut = () => this.disconnect('FLOOD', 'too many messages queued');
+    if (!this.inFlight) return cut();
+    this.queue = this.queue.then(cut);
+    setTimeout(cut, FLOOD_REPLY_GRACE_MS).unref();
+  }
+
+  private async run(frame: Frame): Promise<void> {
+    if (this.closed || this.flooding) return;
+    this.inFlight = true;
+    try {
+      await this.process(frame);
+    } finally {
+      this.inFlight = false;
     }
   }
 
   private async process(frame: Frame): Promise<void> {
-    if (this.closed) return;
     if (frame.kind === FrameKind.voice && this.session && this.onVoiceFrame) {
-      // Voice tunnel frames are rate-limited by the voice lane, not here.
-      this.onVoiceFrame(frame.body);
+      // Spent before the voice lane opens (decrypts) anything. Over the rate:
+      // dropped, and counted towards FLOOD like refused messages.
+      if (!this.voiceBucket.take()) {
+        this.violation(false);
+        return;
+      }
+      if (this.onVoiceFrame(frame.body) === false) this.countVoiceGarbage();
       return;
     }
     // Everything else (JSON, and frames that only earn an error reply) spends message tokens,
@@ -197,6 +246,12 @@ export class Connection {
 
   private rateOk(): boolean {
     if (this.bucket.take()) return true;
+    this.violation(true);
+    return false;
+  }
+
+  /** A frame refused for rate. `answer`: tell the peer (not for voice, which expects no answers). */
+  private violation(answer: boolean): void {
     const now = Date.now();
     if (now - this.violationWindowStart > FLOOD_WINDOW_MS) {
       this.violationWindowStart = now;
@@ -205,10 +260,27 @@ export class Connection {
     this.violations++;
     if (this.violations > this.config.limits.floodDisconnectAfter) {
       this.log.warn({ violations: this.violations }, 'flood');
-      this.disconnect('FLOOD', 'sustained message flood');
-    } else if (this.violations <= 5) {
+      this.disconnect('FLOOD', answer ? 'sustained message flood' : 'sustained voice frame flood');
+    } else if (answer && this.violations <= 5) {
       this.sendError('RATE_LIMITED', 'too many messages; slow down');
     }
-    return false;
+  }
+
+  /**
+   * A voice frame that did not authenticate. A genuine client never sends one
+   * (each datagram is sealed under the session's key with a fresh sequence), so
+   * a stream of them is garbage and is cut before it costs more decryption.
+   */
+  private countVoiceGarbage(): void {
+    const now = Date.now();
+    if (now - this.voiceGarbageWindowStart > FLOOD_WINDOW_MS) {
+      this.voiceGarbageWindowStart = now;
+      this.voiceGarbage = 0;
+    }
+    this.voiceGarbage++;
+    if (this.voiceGarbage > this.config.limits.voiceGarbageDisconnectAfter) {
+      this.log.warn({ garbage: this.voiceGarbage }, 'voice frames over TLS do not authenticate');
+      this.disconnect('BAD_VOICE', `${this.voiceGarbage} voice frames within ${FLOOD_WINDOW_MS / 1000} s did not authenticate`);
+    }
   }
 }

@@ -5,7 +5,7 @@ import type { Store } from '../db/store.js';
 import type { Hub } from './hub.js';
 import type { VoiceLane } from './voice/voice-lane.js';
 import type { PluginManager } from './plugins/plugin-manager.js';
-import type { LoginThrottle } from './login-throttle.js';
+import type { LoginGuard } from './login-guard.js';
 import type { Connection, SessionInfo } from './connection.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { can, type Permission } from './roles.js';
@@ -15,7 +15,8 @@ export interface ServerContext {
   store: Store;
   hub: Hub;
   log: Logger;
-  throttle: LoginThrottle;
+  /** Login, password-change and registration throttles (login-guard.ts). */
+  guard: LoginGuard;
   version: string;
   /** SHA-256 of the one-time first-admin token while no admin exists. */
   bootstrapTokenHash: string | null;

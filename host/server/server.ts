@@ -1,10 +1,13 @@
 // HearthServer: wires data directory, logger, database, TLS identity and the
 // control lane together. `start()` returns once the TLS port is listening.
+// `stop()` drains (SIGTERM), `reload()` applies a re-read config and
+// certificate (SIGHUP); the monitoring endpoint and the run file live in
+// host/ops/.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import type { AddressInfo } from 'node:net';
 import { createLogger, type HostLogger, type Logger } from '../log/logger.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { Store } from '../db/store.js';
@@ -14,10 +17,15 @@ import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { dispatch } from './handlers/index.js';
 import { Hub } from './hub.js';
-import { LoginThrottle } from './login-throttle.js';
+import { Admission, type Ticket } from './admission.js';
 import { normalizeIp } from './ip.js';
 import { VoiceLane } from './voice/voice-lane.js';
 import { PluginManager } from './plugins/plugin-manager.js';
+import { CountingLoginGuard, OpsCounters } from '../ops/counters.js';
+import { startMonitoring, type Monitoring } from '../ops/monitoring.js';
+import { formatListenAddress } from '../ops/listen-address.js';
+import { removeRunFile, writeRunFile } from '../ops/run-file.js';
+import { applyReload, type ReloadOutcome } from '../ops/reload.js';
 
 export const HEARTH_VERSION: string = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -45,11 +53,21 @@ export class HearthServer {
   identity!: TlsIdentity;
   private hostLogger: HostLogger | null = null;
   private ctx!: ServerContext;
-  private server: tls.Server | null = null;
+  /** Accepts TCP; admission decides before a single TLS byte is processed. */
+  private server: net.Server | null = null;
+  /** Never listens: it runs the TLS handshake of the sockets `server` admitted. */
+  private tlsServer: tls.Server | null = null;
+  private admission!: Admission;
+  /** Admitted sockets still in their handshake, by "address:port" (unique while connected). */
+  private readonly handshaking = new Map<string, Ticket>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly connections = new Set<Connection>();
-  private readonly perIp = new Map<string, number>();
   private nextConnId = 1;
+  /** Monitoring counters no other module keeps (host/ops/counters.ts). */
+  readonly counters = new OpsCounters();
+  /** Set by stop(): /readyz says not ready from then on. */
+  draining = false;
+  private monitoring: Monitoring | null = null;
 
   /** `config` comes from loadServerConfig() (defaults, file and flags already merged and validated). */
   constructor(config: ServerConfig, opts: { logger?: Logger } = {}) {
@@ -72,6 +90,9 @@ export class HearthServer {
     this.identity = await loadOrCreateIdentity({ dataDir: cfg.dataDir, certFile: cfg.tls.certFile, keyFile: cfg.tls.keyFile, commonName: cfg.serverName });
     if (this.identity.generated) this.log.info({ fingerprint: this.identity.fingerprint }, 'generated self-signed TLS certificate');
     this.hub = new Hub(this.store, this.log.child({ component: 'hub' }));
+    this.hub.presenceListeners.push((_s, event) => {
+      if (event === 'join') this.counters.sessionsStarted++;
+    });
 
     const bootstrapToken = this.prepareBootstrap();
     this.ctx = {
@@ -79,27 +100,37 @@ export class HearthServer {
       store: this.store,
       hub: this.hub,
       log: this.log,
-      throttle: new LoginThrottle(cfg.loginThrottle),
+      guard: new CountingLoginGuard(cfg, this.counters),
       version: HEARTH_VERSION,
       bootstrapTokenHash: bootstrapToken ? hashToken(bootstrapToken) : null,
       voice: null,
       plugins: null,
     };
 
-    const server = tls.createServer({
+    this.admission = new Admission(
+      { maxSessions: cfg.limits.maxConnections, maxUnauthenticated: cfg.limits.maxUnauthenticated, maxPerIp: cfg.limits.maxConnectionsPerIp },
+      this.log.child({ component: 'admission' }),
+    );
+    const tlsServer = tls.createServer({
       key: this.identity.key,
       cert: this.identity.cert,
       minVersion: 'TLSv1.3',
       handshakeTimeout: cfg.limits.handshakeTimeoutMs,
     });
-    // Counts connections still in their TLS handshake too, which accept() cannot see.
-    server.maxConnections = cfg.limits.maxConnections + 50;
-    server.on('secureConnection', (socket) => this.accept(socket));
-    server.on('tlsClientError', (err, socket) => {
-      this.log.info({ ip: normalizeIp(socket.remoteAddress), err: err.message }, 'TLS handshake failed');
+    tlsServer.on('secureConnection', (socket) => this.accept(socket));
+    tlsServer.on('tlsClientError', (err, socket) => {
+      const ticket = this.handshaking.get(peerKey(socket));
+      // A socket we shed (or that is gone already) fails its handshake as a matter of course: not news.
+      const quiet = !ticket || ticket.shed;
+      this.log[quiet ? 'debug' : 'info']({ ip: normalizeIp(socket.remoteAddress), err: err.message }, 'TLS handshake failed');
       // Node only reports a handshake timeout; without this the silent peer's socket stays open.
       socket.destroy();
     });
+    this.tlsServer = tlsServer;
+    // Plain TCP in front of TLS: the per-IP cap and the unauthenticated budget
+    // apply from accept, so a peer that never sends a ClientHello is counted too
+    // (tls.Server alone shows a connection only once its handshake is done).
+    const server = net.createServer({ noDelay: true }, (raw) => this.admit(raw));
     server.on('error', (err) => this.log.error({ err }, 'server socket error'));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -122,6 +153,7 @@ export class HearthServer {
         timerMs: cfg.plugins.timerMs,
         chatBurst: cfg.plugins.chatBurst,
         chatPerSecond: cfg.plugins.chatPerSecond,
+        failClosed: cfg.plugins.failClosed,
         historyKeepPerChannel: cfg.limits.historyKeepPerChannel,
       });
       await this.plugins.start();
@@ -129,7 +161,16 @@ export class HearthServer {
     }
     this.sweepTimer = setInterval(() => this.sweep(), 1000);
     this.sweepTimer.unref();
+    if (cfg.metrics.listen !== undefined) this.monitoring = await startMonitoring(this, cfg.metrics.listen, HEARTH_VERSION, this.log.child({ component: 'metrics' }));
     const addr = this.address;
+    writeRunFile(cfg.dataDir, {
+      pid: process.pid,
+      version: HEARTH_VERSION,
+      startedAt: new Date().toISOString(),
+      control: formatListenAddress({ host: cfg.host, port: addr.port }),
+      voice: formatListenAddress({ host: cfg.host, port: voicePort }),
+      metrics: this.monitoring ? formatListenAddress(this.monitoring.address) : null,
+    });
     this.log.info({ host: cfg.host, port: addr.port, voicePort, dataDir: cfg.dataDir, fingerprint: this.identity.fingerprint, registration: cfg.registration }, 'server listening');
     return { port: addr.port, host: cfg.host, fingerprint: this.identity.fingerprint, certGenerated: this.identity.generated, voicePort, bootstrapToken };
   }
@@ -146,25 +187,52 @@ export class HearthServer {
     return token;
   }
 
+  /** Every accepted TCP socket, before TLS. */
+  private admit(raw: net.Socket): void {
+    const ip = normalizeIp(raw.remoteAddress);
+    const ticket = this.admission.admit(raw, ip);
+    if (!ticket) return;
+    const key = peerKey(raw);
+    this.handshaking.set(key, ticket);
+    raw.on('error', () => {});
+    raw.once('close', () => {
+      if (this.handshaking.get(key) === ticket) this.handshaking.delete(key);
+      this.admission.release(ticket);
+    });
+    this.tlsServer!.emit('connection', raw);
+  }
+
   private accept(socket: tls.TLSSocket): void {
-    const ip = normalizeIp(socket.remoteAddress);
+    const key = peerKey(socket);
+    const ticket = this.handshaking.get(key);
+    this.handshaking.delete(key);
+    if (!ticket || ticket.shed || ticket.released) {
+      socket.destroy();
+      return;
+    }
+    const ip = ticket.ip;
     const connId = this.nextConnId++;
     const log = this.log.child({ conn: connId, ip });
     const conn = new Connection(socket, ip, connId, this.config, log, (c, m) => dispatch(this.ctx, c, m));
-    socket.setNoDelay(true);
-    const count = (this.perIp.get(ip) ?? 0) + 1;
-    this.perIp.set(ip, count);
     this.connections.add(conn);
-    conn.onClose(() => {
+    conn.claimSessionSlot = () => this.admission.promote(ticket);
+    // Shed later for the budget: the peer is told why, and the socket does not linger.
+    this.admission.handshaked(ticket, () => {
+      conn.disconnect('SERVER_FULL', 'too many connections are waiting to log in; try again');
+      setTimeout(() => socket.destroy(), 200).unref();
+    });
+    conn.onClose((code) => {
       this.connections.delete(conn);
-      const n = (this.perIp.get(ip) ?? 1) - 1;
-      if (n <= 0) this.perIp.delete(ip);
-      else this.perIp.set(ip, n);
+      this.counters.connectionClosed(code);
       log.info('connection closed');
     });
     log.info('connection accepted');
-    if (this.connections.size > this.config.limits.maxConnections || count > this.config.limits.maxConnectionsPerIp) {
-      conn.disconnect('SERVER_FULL', count > this.config.limits.maxConnectionsPerIp ? 'too many connections from your address' : 'server is full');
+    if (ticket.courtesy) {
+      conn.disconnect('SERVER_FULL', 'too many connections from your address');
+      return;
+    }
+    if (this.admission.sessionsFull) {
+      conn.disconnect('SERVER_FULL', 'server is full');
       return;
     }
     const ban = this.store.bans.activeForIp(ip);
@@ -178,28 +246,79 @@ export class HearthServer {
   private sweep(): void {
     const now = Date.now();
     for (const c of this.connections) c.checkTimers(now);
-    this.ctx.throttle.sweep(now);
+    this.ctx.guard.sweep(now);
   }
 
+  /** Connections whose TLS handshake is done (logged in or not). */
   get connectionCount(): number {
     return this.connections.size;
   }
 
+  /** What admission holds now: logged-in sessions, unauthenticated sockets (handshaking ones too), addresses. */
+  get admissionCounts(): { sessions: number; unauthenticated: number; addresses: number } {
+    return this.admission.counts;
+  }
+
+  /** Where the monitoring endpoint listens (null: off). */
+  get metricsAddress(): { host: string; port: number } | null {
+    return this.monitoring?.address ?? null;
+  }
+
+  /** Bound addresses for the readiness check (null: not listening). */
+  get listeners(): { control: string | null; voice: string | null } {
+    const control = this.server?.listening ? this.address : null;
+    const voicePort = this.voice?.port ?? 0;
+    return {
+      control: control ? formatListenAddress({ host: this.config.host, port: control.port }) : null,
+      voice: voicePort > 0 ? formatListenAddress({ host: this.config.host, port: voicePort }) : null,
+    };
+  }
+
+  /**
+   * SIGHUP: applies a freshly loaded config (and the certificate it points
+   * at) without dropping anyone. Throws OpsError RELOAD_FAILED, changing
+   * nothing, when the certificate is unusable.
+   */
+  reload(next: ServerConfig): ReloadOutcome {
+    const outcome = applyReload(this.config, next, this.tlsServer!, this.identity.fingerprint);
+    this.identity = { ...outcome.identity, generated: false };
+    this.log.info(
+      { applied: outcome.applied, needsRestart: outcome.needsRestart, fingerprint: outcome.fingerprint, certificateChanged: outcome.certificateChanged, connections: this.connections.size },
+      'configuration reloaded',
+    );
+    if (outcome.needsRestart.length > 0) this.log.warn({ keys: outcome.needsRestart }, 'changed settings that take effect only after a restart');
+    return outcome;
+  }
+
+  /**
+   * Drains and stops: no new connections, every client told SHUTDOWN, the
+   * plugins and the database closed (SQLite folds the WAL back into hearth.db
+   * on the last close), the log flushed. Safe to call twice.
+   */
   async stop(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    // Stop accepting first, so nobody connects in the middle of the drain.
+    const closed = this.server ? new Promise<void>((resolve) => this.server!.close(() => resolve())) : Promise.resolve();
+    for (const t of this.handshaking.values()) t.socket.destroy();
+    const sessions = this.connections.size;
     for (const c of [...this.connections]) c.disconnect('SHUTDOWN');
-    if (this.server) {
-      const srv = this.server;
-      await new Promise<void>((resolve) => {
-        srv.close(() => resolve());
-        setTimeout(resolve, 1000).unref();
-      });
-      for (const c of this.connections) c.socket.destroy();
-    }
+    // Clients close their side on `disconnect`; one that does not is cut after a second.
+    await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
+    for (const c of this.connections) c.socket.destroy();
     this.voice?.stop();
     await this.plugins?.stop();
+    await this.monitoring?.close();
+    this.monitoring = null;
     this.store?.close();
-    this.log?.info('server stopped');
+    removeRunFile(this.config.dataDir);
+    this.log?.info({ disconnected: sessions }, 'server stopped');
     await this.hostLogger?.close();
   }
+}
+
+/** "address:port" of a socket's peer; the raw socket and its TLS wrapper agree on it. */
+function peerKey(socket: net.Socket): string {
+  return `${socket.remoteAddress}:${socket.remotePort}`;
 }

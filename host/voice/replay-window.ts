@@ -19,6 +19,12 @@ export class ReplayWindow {
   #topHi = 0;
   #topLo = 0;
   #empty = true;
+  /**
+   * Whether the last successful accept() moved the top, i.e. its sequence is
+   * the highest ever accepted. The server moves a session's address only on
+   * such a packet (docs/PROTOCOL.md 12.6): a late or withheld one never does.
+   */
+  advanced = false;
   // Scratch output of #split(); avoids allocating a tuple per packet.
   #hi = 0;
   #lo = 0;
@@ -54,17 +60,20 @@ export class ReplayWindow {
    * Call only after the packet authenticated.
    */
   accept(sequence: bigint | number): boolean {
+    this.advanced = false;
     if (!this.check(sequence)) return false; // also leaves #hi/#lo = sequence
     const hi = this.#hi;
     const lo = this.#lo;
     const bits = this.#bits;
     if (this.#empty) {
       this.#empty = false;
+      this.advanced = true;
       this.#topHi = hi;
       this.#topLo = lo;
     } else {
       const behind = this.#behind();
       if (behind < 0) {
+        this.advanced = true;
         const ahead = -behind;
         if (ahead >= this.size) {
           bits.fill(0);
@@ -95,6 +104,7 @@ export class ReplayWindow {
   reset(): void {
     this.#bits.fill(0);
     this.#empty = true;
+    this.advanced = false;
     this.#topHi = 0;
     this.#topLo = 0;
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { DEFAULT_MODULE_LIMITS } from '../../host/plugins/wasm-structure.js';
 import { silentLogger } from '../../host/log/logger.js';
 import { PluginError } from '../../host/plugins/errors.js';
 import {
@@ -53,7 +54,9 @@ test('every shipped manifest is valid and its sha256 matches the built wasm', as
 
 test('defaults are filled in', () => {
   const m = parseManifest(base());
-  assert.equal(m.limits, { memoryMiB: 16, callMs: 20, killMs: 1000, overrunLimit: 10, storageKiB: 256 });
+  const { module, ...rest } = m.limits;
+  assert.equal(rest, { memoryMiB: 16, callMs: 20, killMs: 1000, overrunLimit: 10, storageKiB: 256 });
+  assert.equal(module, DEFAULT_MODULE_LIMITS, 'limits.module defaults (wasm-structure.ts)');
   assert.equal(m.config, { schema: { type: 'object' }, defaults: {} });
   assert.equal(m.commands, []);
   assert.is(m.hostApi, 1);

@@ -154,7 +154,7 @@ test('disable and enable in the database unload and reload the plugin; removal u
   await eventually(() => t.server.plugins!.list().some((p) => p.id === 'noop' && p.state === 'running'), 3000, 'reloaded');
 });
 
-test('a changed wasm on disk is reloaded but gets no capability it was not granted', async ({ t }) => {
+test('a changed wasm on disk gets no grant and is not loaded until approved (issue 11; test/plugins/hostile-grants.test.ts has the approval)', async ({ t }) => {
   await installShipped(t, 'noop', ['chat.intercept']);
   // Replace the installed files with another plugin's wasm that asks for more, under the same id.
   const src = await readPluginSource(join(repoRoot, 'manifests', 'wordfilter.json'));
@@ -163,9 +163,9 @@ test('a changed wasm on disk is reloaded but gets no capability it was not grant
   copyFileSync(src.wasmPath, join(dir, src.manifest.wasm.file));
   const raw = JSON.parse(readFileSync(src.manifestPath, 'utf8')) as Record<string, unknown>;
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...raw, id: 'noop', name: 'Sneaky' }));
-  await eventually(() => t.server.plugins!.list().find((p) => p.id === 'noop')?.name === 'Sneaky', 3000, 'reloaded from the changed files');
-  const info = t.server.plugins!.list().find((p) => p.id === 'noop')!;
-  assert.equal(info.grants, ['chat.intercept'], 'only the earlier grant');
+  await eventually(() => t.server.store.plugins.get('noop')?.runtimeState === 'awaiting-approval', 3000, 'held back: awaiting approval');
+  assert.not.ok(t.server.plugins!.list().some((p) => p.id === 'noop'), 'the changed wasm does not run');
+  assert.equal(t.server.store.plugins.get('noop')!.grants, ['chat.intercept'], 'the grants stay with the earlier wasm');
   void sleep;
 });
 

@@ -107,7 +107,14 @@ step('connect, open the Plugins tab: gain is listed with what it may do, not gra
   assert.match(text, /read its own settings \(config\.read\): not granted/);
   assert.is(await gain().locator('.figures').count(), 0, 'no figures: not in the chain');
   // Only client audio plugins are listed: no layout or server-side plugin.
-  assert.equal(await page.locator('li.plugin').evaluateAll((els) => els.map((e) => e.getAttribute('data-plugin'))), ['gain']);
+  assert.equal(await page.locator('li.plugin').evaluateAll((els) => els.map((e) => e.getAttribute('data-plugin'))), ['aec', 'gain', 'ns']);
+  // The first-party echo canceller and noise suppressor run by default, with their settings and reports shown.
+  for (const [id, name] of [['aec', 'Echo canceller'], ['ns', 'Noise suppression']] as const) {
+    await until(page, `document.querySelector('li.plugin[data-plugin="${id}"]')?.dataset.status === 'running'`, T);
+    const item = page.locator(`li.plugin[data-plugin="${id}"]`);
+    await item.getByRole('group', { name: new RegExp(`${name} settings`, 'i') }).waitFor();
+  }
+  await page.locator('li.plugin[data-plugin="ns"]').getByRole('definition').first().waitFor();
   await screenshot(page, 'plugins-01-not-granted');
   await a11y('plugins, not granted');
 });

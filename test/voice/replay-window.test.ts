@@ -164,4 +164,17 @@ test('randomised against a reference Set model', () => {
   }
 });
 
+test('advanced: true only when an accepted sequence is the highest so far (what may start a path change)', () => {
+  const w = new ReplayWindow();
+  const seen: boolean[] = [];
+  for (const seq of [5, 7, 6, 7, 8, 3, 2000, 1999]) {
+    w.accept(seq);
+    seen.push(w.advanced);
+  }
+  // 5 first, 7 new top, 6 late, 7 duplicate (refused), 8 new top, 3 late, 2000 new top, 1999 late
+  assert.equal(seen, [true, true, false, false, true, false, true, false]);
+  w.reset();
+  assert.is(w.advanced, false);
+});
+
 test.run();

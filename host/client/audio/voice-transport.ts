@@ -1,12 +1,15 @@
 // Client side of the voice lane. Sends voice and keep-alives over UDP; when no
 // keep-alive answer has come back over UDP (blocked network, or UDP went
 // silent), sends the same datagrams through the TLS connection instead, and
-// returns to UDP as soon as an answer arrives there again.
+// returns to UDP as soon as an answer arrives there again. Answers the
+// server's path challenges (docs/PROTOCOL.md 12.6), so the server sends voice
+// to a new source port (NAT rebinding) once it has proved we are there.
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { deriveVoiceKeys, VoiceCipher, MAX_PAYLOAD_BYTES } from '../../voice/packet.js';
 import { ReplayWindow } from '../../voice/replay-window.js';
+import { isPathControl, PATH_PACKET_BYTES, sealPathResponse } from '../../voice/path-packets.js';
 import type { VoiceSetup } from '../../protocol/server-messages.js';
 
 /**
@@ -50,7 +53,7 @@ interface SpeakerStats {
 export class VoiceTransport extends EventEmitter {
   mode: 'udp' | 'tcp' = 'udp';
   rttMs: number | null = null;
-  readonly counters = { sent: 0, sentTcp: 0, received: 0, keepalivesSent: 0, keepaliveAnswers: 0, rejected: 0, modeChanges: 0 };
+  readonly counters = { sent: 0, sentTcp: 0, received: 0, keepalivesSent: 0, keepaliveAnswers: 0, rejected: 0, modeChanges: 0, pathChallenges: 0 };
   private socket: dgram.Socket | null = null;
   private readonly send: VoiceCipher;
   private readonly recv: VoiceCipher;
@@ -62,6 +65,8 @@ export class VoiceTransport extends EventEmitter {
   private checkTimer: NodeJS.Timeout | null = null;
   private readonly speakers = new Map<number, SpeakerStats>();
   private readonly serverReplay = new ReplayWindow();
+  /** Challenges have their own sequence space (0x81 in the top byte): a window of their own. */
+  private readonly challengeReplay = new ReplayWindow();
   private readonly onTcpVoice = (body: Buffer) => this.onDatagram(body, 'tcp');
   closed = false;
 
@@ -146,6 +151,17 @@ export class VoiceTransport extends EventEmitter {
     const pkt = this.recv.open(dg);
     if (!pkt) {
       this.counters.rejected++;
+      return;
+    }
+    if (pkt.token === this.setup.token && isPathControl(dg)) {
+      // PATH_CHALLENGE: answer it from this socket, so from the address it reached.
+      // Only over UDP, empty, and once each (a replayed one makes us send nothing).
+      if (via !== 'udp' || dg.length !== PATH_PACKET_BYTES || !this.challengeReplay.accept(pkt.sequence)) return;
+      this.counters.pathChallenges++;
+      this.sendUdp(sealPathResponse(this.send, this.setup.token, this.sequence++, pkt.timestamp));
+      // A challenge proves that the server reaches us over UDP.
+      this.lastUdpAnswer = Date.now();
+      if (this.mode === 'tcp') this.setMode('udp');
       return;
     }
     if (pkt.token === this.setup.token) {

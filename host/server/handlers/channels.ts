@@ -1,10 +1,13 @@
 // Channel tree operations. Rules: the root always exists and stays put and
 // open; a channel cannot move under itself or a descendant; sibling names are
-// unique (case-insensitive); deleting a channel deletes its subtree (and that
-// subtree's chat history) and moves everyone inside to the deleted channel's
-// parent, or the nearest channel above it they may enter.
+// unique among the siblings the actor can see (case-insensitive, and no two
+// look alike: UTS #39 skeletons); deleting a channel deletes its subtree (and
+// that subtree's chat history) and moves everyone inside to the deleted
+// channel's parent, or the nearest channel above it they may enter.
 import { ROOT_CHANNEL_ID, type ChannelRecord } from '../../db/channels.js';
 import { ProtocolError } from '../../protocol/errors.js';
+import { nameKeys } from '../../protocol/confusables.js';
+import { requireHumanText } from '../../protocol/human-text.js';
 import type { ClientMessage } from '../../protocol/client-messages.js';
 import { requirePermission, type AuthedConnection, type ServerContext } from '../context.js';
 import { channelView, chatView } from '../hub.js';
@@ -15,13 +18,26 @@ function visibleChannel(ctx: ServerContext, conn: AuthedConnection, id: number):
   return c;
 }
 
-function checkName(ctx: ServerContext, parentId: number, name: string, selfId: number | null): void {
+/**
+ * A channel name must be short enough and unlike every sibling the actor can
+ * see: neither equal after NFKC and lower-casing nor a look-alike (a shared
+ * UTS #39 skeleton key, host/protocol/confusables.ts). Siblings the actor cannot see are left out on purpose: refusing a name because of a hidden channel
+ * would tell a moderator that it exists (docs/PROTOCOL.md §7). An admin may
+ * therefore find two siblings of one name, one of them restricted; ids differ.
+ */
+function checkName(ctx: ServerContext, conn: AuthedConnection, parentId: number, name: string, selfId: number | null): void {
   if ([...name].length > ctx.config.limits.channelNameMaxChars) {
     throw new ProtocolError('TOO_LONG', `channel names have at most ${ctx.config.limits.channelNameMaxChars} characters`);
   }
-  const key = name.normalize('NFKC').toLowerCase();
-  const clash = ctx.hub.tree.childrenOf(parentId).find((c) => c.id !== selfId && c.name.normalize('NFKC').toLowerCase() === key);
-  if (clash) throw new ProtocolError('NAME_TAKEN', `"${clash.name}" already exists here`);
+  const plain = name.normalize('NFKC').toLowerCase();
+  const keys = nameKeys(name);
+  const clash = ctx.hub.tree
+    .childrenOf(parentId)
+    .filter((c) => c.id !== selfId && ctx.hub.tree.canAccess(conn.session.role, c.id))
+    .find((c) => c.name.normalize('NFKC').toLowerCase() === plain || nameKeys(c.name).some((k) => keys.includes(k)));
+  if (!clash) return;
+  if (clash.name.normalize('NFKC').toLowerCase() === plain) throw new ProtocolError('NAME_TAKEN', `"${clash.name}" already exists here`);
+  throw new ProtocolError('NAME_TAKEN', `"${name}" looks like "${clash.name}", which already exists here`, { similarTo: clash.id });
 }
 
 /** Inserts `id` among its new siblings at `position` and renumbers them. */
@@ -36,7 +52,10 @@ export function create(ctx: ServerContext, conn: AuthedConnection, m: ClientMess
   requirePermission(conn, 'manageChannels');
   visibleChannel(ctx, conn, m.parentId);
   if (ctx.hub.tree.size >= ctx.config.limits.maxChannels) throw new ProtocolError('LIMIT_REACHED', 'channel limit reached');
-  checkName(ctx, m.parentId, m.name, null);
+  // A new name or description must be clean human text (host/protocol/human-text.ts).
+  requireHumanText(m.name, 'name', 'line');
+  requireHumanText(m.description, 'description', 'text');
+  checkName(ctx, conn, m.parentId, m.name, null);
   const created = ctx.store.channels.transaction(() => {
     const c = ctx.store.channels.create({
       parentId: m.parentId,
@@ -60,7 +79,9 @@ export function create(ctx: ServerContext, conn: AuthedConnection, m: ClientMess
 export function edit(ctx: ServerContext, conn: AuthedConnection, m: ClientMessage<'channel.edit'>): object {
   requirePermission(conn, 'manageChannels');
   const c = visibleChannel(ctx, conn, m.channelId);
-  if (m.name !== undefined) checkName(ctx, c.parentId ?? c.id, m.name, c.id);
+  if (m.name !== undefined) requireHumanText(m.name, 'name', 'line');
+  if (m.description !== undefined) requireHumanText(m.description, 'description', 'text');
+  if (m.name !== undefined) checkName(ctx, conn, c.parentId ?? c.id, m.name, c.id);
   if (m.requiredRole !== undefined && m.requiredRole !== 'guest' && c.id === ROOT_CHANNEL_ID) {
     throw new ProtocolError('CHANNEL_ROOT', 'the root channel stays open to every role');
   }
@@ -93,7 +114,7 @@ export function move(ctx: ServerContext, conn: AuthedConnection, m: ClientMessag
   if (ctx.hub.tree.isSelfOrAncestor(c.id, m.parentId)) {
     throw new ProtocolError('CHANNEL_CYCLE', `channel ${c.id} cannot move under itself or its descendant ${m.parentId}`);
   }
-  if (m.parentId !== c.parentId) checkName(ctx, m.parentId, c.name, c.id);
+  if (m.parentId !== c.parentId) checkName(ctx, conn, m.parentId, c.name, c.id);
   const oldParent = c.parentId!;
   ctx.store.channels.transaction(() => {
     ctx.store.channels.update({ ...c, parentId: m.parentId });

@@ -2,6 +2,8 @@
 // sender), direct messages to every online session of the recipient. Both are
 // stored; each channel keeps its newest `historyKeepPerChannel` messages.
 import { ProtocolError } from '../../protocol/errors.js';
+import { requireHumanText, stripForbidden } from '../../protocol/human-text.js';
+import { can } from '../roles.js';
 import type { ClientMessage } from '../../protocol/client-messages.js';
 import type { ServerMessage } from '../../protocol/server-messages.js';
 import type { AuthedConnection, ServerContext } from '../context.js';
@@ -16,6 +18,7 @@ function checkText(ctx: ServerContext, conn: AuthedConnection, text: string): st
   const trimmed = text.trim();
   if (trimmed.length === 0) throw new ProtocolError('INVALID_MESSAGE', 'empty message');
   if ([...trimmed].length > l.chatMaxChars) throw new ProtocolError('TOO_LONG', `messages have at most ${l.chatMaxChars} characters`);
+  requireHumanText(trimmed, 'text', 'text');
   let perUser = chatBuckets.get(ctx);
   if (!perUser) chatBuckets.set(ctx, (perUser = new Map()));
   let bucket = perUser.get(conn.session.userId);
@@ -47,7 +50,9 @@ export async function send(ctx: ServerContext, conn: AuthedConnection, m: Client
       conn.log.info({ channelId: c.id, plugin: decision.by, from: s.username }, 'chat message blocked by plugin');
       throw new ProtocolError('BLOCKED', `message blocked by ${decision.by}: ${decision.reason}`, { plugin: decision.by, reason: decision.reason });
     }
-    if (decision.action === 'rewrite') text = decision.text;
+    // A plugin's rewrite is held to the same rule as the sender's text, silently:
+    // the sender did nothing wrong.
+    if (decision.action === 'rewrite') text = stripForbidden(decision.text, 'text');
     if (conn.closed) return {};
   }
   const rec = ctx.store.chat.addChannelMessage(c.id, s.userId, s.username, text);
@@ -60,17 +65,30 @@ export async function send(ctx: ServerContext, conn: AuthedConnection, m: Client
   return { message: chatView(rec) };
 }
 
+/**
+ * Whom a direct message may be addressed to, so that the answer never tells
+ * more than the sender can see (docs/PROTOCOL.md §7): an account that is online
+ * in a channel the sender can see, or, for roles that may list every account
+ * anyway (user.list, moderator and up), any account. Everything else (no such
+ * account, offline, online only in hidden channels) is one and the same
+ * NOT_FOUND "no user N"; otherwise a guest could enumerate account ids and
+ * learn that an admin in a hidden channel is online.
+ */
 export function direct(ctx: ServerContext, conn: AuthedConnection, m: ClientMessage<'chat.direct'>): object {
-  const target = ctx.store.users.findById(m.userId);
-  if (!target) throw new ProtocolError('NOT_FOUND', `no user ${m.userId}`);
-  const text = checkText(ctx, conn, m.text);
   const s = conn.session;
+  const target = ctx.store.users.findById(m.userId);
+  const seenOnline = ctx.hub.sessionsOfUser(m.userId).filter((t) => ctx.hub.tree.canAccess(s.role, t.session.channelId));
+  if (!target || (seenOnline.length === 0 && !can(s.role, 'listUsers'))) throw new ProtocolError('NOT_FOUND', `no user ${m.userId}`);
+  const text = checkText(ctx, conn, m.text);
   const rec = ctx.store.chat.addDirectMessage(target.id, s.userId, s.username, text);
   conn.log.info({ to: target.id, messageId: rec.id, from: s.username }, 'direct message');
   const out: ServerMessage = { type: 'chat.message', message: chatView(rec) };
+  // Delivered to every session of the recipient, hidden ones included; but
+  // `delivered` only counts those the sender can see, so "online in a channel
+  // you cannot see" reads exactly as "offline".
   const recipients = new Set([...ctx.hub.sessionsOfUser(target.id), ...ctx.hub.sessionsOfUser(s.userId)]);
   for (const r of recipients) r.send(out);
-  return { message: chatView(rec), delivered: ctx.hub.sessionsOfUser(target.id).length > 0 };
+  return { message: chatView(rec), delivered: seenOnline.length > 0 };
 }
 
 export function history(ctx: ServerContext, conn: AuthedConnection, m: ClientMessage<'chat.history'>): object {

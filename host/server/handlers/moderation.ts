@@ -1,7 +1,10 @@
 // Kick, ban, roles, invites. A moderator may only act on someone of a lower
 // role; admins may act on anyone. Every action is logged with who did it.
+// A session the actor cannot see (in a channel above their role) answers
+// exactly as one that does not exist (docs/PROTOCOL.md §7).
 import { randomBytes } from 'node:crypto';
 import { ProtocolError } from '../../protocol/errors.js';
+import { requireHumanText } from '../../protocol/human-text.js';
 import type { ClientMessage } from '../../protocol/client-messages.js';
 import type { BanView } from '../../protocol/server-messages.js';
 import type { BanRecord } from '../../db/bans.js';
@@ -24,10 +27,24 @@ function mayActOn(actor: Role, target: Role): boolean {
   return actor === 'admin' || roleRank(actor) > roleRank(target);
 }
 
+/**
+ * The online session `sessionId` if the actor can see it. A session in a
+ * channel the actor's role cannot see gets the same NOT_FOUND, same message, as
+ * a session id that was never issued: otherwise the rank rule's FORBIDDEN would
+ * tell a moderator that someone (an admin) is online in a hidden channel.
+ */
+function visibleSession(ctx: ServerContext, conn: AuthedConnection, sessionId: number): AuthedConnection {
+  const target = ctx.hub.session(sessionId);
+  if (!target || !ctx.hub.tree.canAccess(conn.session.role, target.session.channelId)) {
+    throw new ProtocolError('NOT_FOUND', `no session ${sessionId}`);
+  }
+  return target;
+}
+
 export function kick(ctx: ServerContext, conn: AuthedConnection, m: ClientMessage<'user.kick'>): object {
   requirePermission(conn, 'kick');
-  const target = ctx.hub.session(m.sessionId);
-  if (!target) throw new ProtocolError('NOT_FOUND', `no session ${m.sessionId}`);
+  requireHumanText(m.reason, 'reason', 'line');
+  const target = visibleSession(ctx, conn, m.sessionId);
   if (!mayActOn(conn.session.role, target.session.role)) throw new ProtocolError('FORBIDDEN', 'you may not kick someone of your role or above');
   conn.log.info({ target: target.session.username, sessionId: m.sessionId, reason: m.reason, by: conn.session.username }, 'user kicked');
   target.disconnect('KICKED', `kicked by ${conn.session.username}${m.reason ? `: ${m.reason}` : ''}`, { reason: m.reason });
@@ -36,8 +53,7 @@ export function kick(ctx: ServerContext, conn: AuthedConnection, m: ClientMessag
 
 export function serverMute(ctx: ServerContext, conn: AuthedConnection, m: ClientMessage<'user.serverMute'>): object {
   requirePermission(conn, 'serverMute');
-  const target = ctx.hub.session(m.sessionId);
-  if (!target) throw new ProtocolError('NOT_FOUND', `no session ${m.sessionId}`);
+  const target = visibleSession(ctx, conn, m.sessionId);
   if (target !== conn && !mayActOn(conn.session.role, target.session.role)) {
     throw new ProtocolError('FORBIDDEN', 'you may not mute someone of your role or above');
   }
@@ -52,11 +68,11 @@ export function addBan(ctx: ServerContext, conn: AuthedConnection, m: ClientMess
   if (m.sessionId !== undefined && (m.userId !== undefined || m.ip !== undefined)) {
     throw new ProtocolError('INVALID_MESSAGE', 'give either sessionId, or userId and/or ip');
   }
+  requireHumanText(m.reason, 'reason', 'line');
   let userId: number | null = m.userId ?? null;
   let ip: string | null = m.ip === undefined ? null : normalizeIp(m.ip);
   if (m.sessionId !== undefined) {
-    const target = ctx.hub.session(m.sessionId);
-    if (!target) throw new ProtocolError('NOT_FOUND', `no session ${m.sessionId}`);
+    const target = visibleSession(ctx, conn, m.sessionId);
     userId = target.session.userId;
     ip = target.ip;
   }
@@ -69,16 +85,21 @@ export function addBan(ctx: ServerContext, conn: AuthedConnection, m: ClientMess
   if (ip !== null && ip === conn.ip && conn.session.role !== 'admin') {
     throw new ProtocolError('FORBIDDEN', 'refusing to ban your own address');
   }
-  // An address ban must not let a moderator throw out someone they may not ban by name.
-  const shielded = ctx.hub.online.find((o) => o.ip === ip && o !== conn && !mayActOn(conn.session.role, o.session.role));
-  if (ip !== null && shielded) throw new ProtocolError('FORBIDDEN', `that address is used by ${shielded.session.username}, whom you may not ban`);
+  // Who else is online on that address is not the issuer's to know (they see
+  // no addresses), so the answer is the same whoever is there. An address ban
+  // still never throws out someone the issuer may not ban by name: such
+  // sessions stay connected (see the loop below), and the server log says so.
+  const shielded = ip === null ? [] : ctx.hub.online.filter((o) => o.ip === ip && o !== conn && !mayActOn(conn.session.role, o.session.role));
   const expiresAt = m.durationSeconds === undefined ? null : Date.now() + m.durationSeconds * 1000;
   const ban = ctx.store.bans.add({ ip, userId, expiresAt, reason: m.reason, bannedBy: conn.session.userId, bannedByName: conn.session.username });
   conn.log.info({ banId: ban.id, userId, ip, expiresAt, reason: m.reason, by: conn.session.username }, 'ban added');
   const message = `banned by ${conn.session.username}${expiresAt === null ? '' : ` until ${new Date(expiresAt).toISOString()}`}${m.reason ? `: ${m.reason}` : ''}`;
+  if (shielded.length > 0) {
+    conn.log.warn({ banId: ban.id, ip, kept: shielded.map((o) => o.session.username), by: conn.session.username }, 'address ban leaves sessions the issuer may not ban connected');
+  }
   for (const other of ctx.hub.online) {
     if ((userId !== null && other.session.userId === userId) || (ip !== null && other.ip === ip)) {
-      if (other === conn) continue;
+      if (other === conn || shielded.includes(other)) continue;
       other.disconnect('BANNED', message, { reason: m.reason, expiresAt });
     }
   }

@@ -7,6 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Store } from '../../db/store.js';
 import { loadPluginFiles, type PluginFiles, type PluginManifest } from '../../plugins/manifest.js';
 import { isCapability } from '../../plugins/capabilities.js';
+import { approvedView } from './grants.js';
 
 export const pluginsDir = (dataDir: string): string => join(dataDir, 'plugins');
 export const installedManifestPath = (dataDir: string, id: string): string => join(pluginsDir(dataDir), id, 'manifest.json');
@@ -51,11 +52,18 @@ export async function installPlugin(
   const granted = m.capabilities.filter((c) => grants.includes(c));
   const notGranted = m.capabilities.filter((c) => !grants.includes(c));
   const dir = join(pluginsDir(dataDir), m.id);
-  await mkdir(dir, { recursive: true });
-  // The wasm first, then the manifest: a watcher that sees the new manifest finds its wasm.
-  await copyFile(files.wasmPath, join(dir, m.wasm.file));
-  await copyFile(files.manifestPath, join(dir, 'manifest.json'));
-  store.plugins.upsert(m.id, granted, m.wasm.sha256, config);
+  const wasmTarget = join(dir, m.wasm.file);
+  try {
+    // wasm.file may name a subdirectory ("sub/x.wasm"): create it too.
+    await mkdir(dirname(wasmTarget), { recursive: true });
+    // The wasm first, then the manifest: a watcher that sees the new manifest finds its wasm.
+    await copyFile(files.wasmPath, wasmTarget);
+    await copyFile(files.manifestPath, join(dir, 'manifest.json'));
+  } catch (err) {
+    throw new InstallError(`cannot install ${m.id} into ${dir}: ${(err as Error).message.replace(/^[A-Z]+: /, '')}`);
+  }
+  // Installing is an approval of this wasm (its sha256) with these grants.
+  store.plugins.upsert(m.id, granted, m.wasm.sha256, config, Date.now(), approvedView(m));
   return { manifest: m, granted, notGranted, dir };
 }
 

@@ -1,10 +1,14 @@
 // The server side of the voice lane: one UDP socket, plus the same datagrams
 // tunnelled through TLS when UDP does not get through. Per datagram:
-// size check → token lookup → AEAD open → replay window → (learn address) →
-// rate limit → keep-alive answer or fan-out re-encrypted per listener.
-// Nothing unauthenticated is ever answered, so the lane cannot be used to
-// reflect or amplify traffic. It also turns listeners' voice.report messages
-// into each speaker's voice.feedback (loss its encoder should plan for).
+// cheap checks with no allocation and no crypto (size, kind, token, shed
+// source, replay pre-check, the token's bad-MAC budget: udp-admission.ts) →
+// AEAD open → replay window → path validation (path-validation.ts: a new
+// address is used only once it answered a challenge) → rate limit →
+// keep-alive answer or fan-out re-encrypted per listener. Nothing
+// unauthenticated is ever answered, and nothing bigger than what came in is
+// sent to an unproven address, so the lane cannot reflect or amplify traffic.
+// Listeners' voice.report messages become speakers' voice.feedback in
+// loss-feedback.ts.
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import { isIP } from 'node:net';
@@ -12,7 +16,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from '../../log/logger.js';
 import type { ServerConfig } from '../../config/server-config.js';
 import { encodeFrame, FRAME_HEADER_BYTES, FrameKind } from '../../protocol/framing.js';
-import type { VoiceFeedback, VoiceSetup } from '../../protocol/server-messages.js';
+import type { VoiceSetup } from '../../protocol/server-messages.js';
 import {
   DEFAULT_VOICE_BACKEND,
   HEADER_BYTES,
@@ -23,19 +27,18 @@ import {
   VOICE_SECRET_BYTES,
   type VoiceBackend,
 } from '../../voice/packet.js';
+import { PATH_CONTROL_BYTE, PATH_PACKET_BYTES } from '../../voice/path-packets.js';
 import type { Connection, SessionInfo } from '../connection.js';
 import type { Hub } from '../hub.js';
-import { aggregateReports, VoiceSession, type ListenerReport } from './voice-session.js';
+import { VoiceSession } from './voice-session.js';
 import { SealPool } from './seal-pool.js';
+import { LossFeedback, type SpeakerReport } from './loss-feedback.js';
+import { PathValidator } from './path-validation.js';
+import { budgetSpent, SourceShedder } from './udp-admission.js';
+import { DROP_KINDS, LaneMonitor, type DropKind, type VoiceStats } from './lane-monitor.js';
 
-/** One entry of a voice.report (schema: protocol/client-messages.ts). */
-export interface SpeakerReport {
-  sessionId: number;
-  lossPercent: number;
-  jitterMs: number;
-}
-
-const sameFeedback = (a: VoiceFeedback, b: VoiceFeedback) => a.lossPercent === b.lossPercent && a.jitterMs === b.jitterMs && a.listeners === b.listeners;
+export type { SpeakerReport } from './loss-feedback.js';
+export { DROP_KINDS, type DropKind, type VoiceStats } from './lane-monitor.js';
 
 /** A fan-out handed to a seal worker: who gets the datagrams once sealed. */
 interface PendingFanout {
@@ -44,23 +47,9 @@ interface PendingFanout {
   listeners: VoiceSession[];
 }
 
-export const DROP_KINDS = ['truncated', 'oversize', 'unknownToken', 'forged', 'replayed', 'overRate', 'muted', 'notVoiceChannel'] as const;
-export type DropKind = (typeof DROP_KINDS)[number];
-
-export interface VoiceStats {
-  received: number;
-  authenticated: number;
-  keepalives: number;
-  forwarded: number;
-  forwardedTcp: number;
-  /** Of `forwarded`: sealed by a seal worker (voice.sealWorkers). */
-  forwardedSealedByWorker: number;
-  dropped: Record<DropKind, number>;
-}
-
 const EMPTY = Buffer.alloc(0);
 const TWO_32 = 0x1_0000_0000;
-/** Sequences below 2^53 (high word below 2^21) are exact as numbers. */
+/** Sequences below 2^53 (high word below 2^21) are exact as numbers; no client sends more. */
 const SAFE_HIGH_WORD = 0x20_0000;
 /** A TCP-fallback frame: [length u32][kind u8] in front of the datagram. */
 const VOICE_FRAME_PREFIX = FRAME_HEADER_BYTES + 1;
@@ -78,15 +67,13 @@ function ipLiteralLookup(address: string, family: number, callback: (err: NodeJS
 }
 
 export class VoiceLane {
-  readonly stats: VoiceStats = {
-    received: 0,
-    authenticated: 0,
-    keepalives: 0,
-    forwarded: 0,
-    forwardedTcp: 0,
-    forwardedSealedByWorker: 0,
-    dropped: Object.fromEntries(DROP_KINDS.map((k) => [k, 0])) as Record<DropKind, number>,
-  };
+  /** Which address each session's voice goes to (path-validation.ts); `paths.timing` is tunable. */
+  readonly paths: PathValidator;
+  /** Per-source shedding and per-token bad-MAC budgets (udp-admission.ts); `shedder.settings` is tunable. */
+  readonly shedder = new SourceShedder();
+  readonly feedback: LossFeedback;
+  private readonly monitor: LaneMonitor;
+  readonly stats: VoiceStats;
   /** AEAD implementation for sessions attached from now on (benchmarks compare them). */
   cryptoBackend: VoiceBackend = DEFAULT_VOICE_BACKEND;
   private socket: dgram.Socket | null = null;
@@ -98,8 +85,6 @@ export class VoiceLane {
   /** One fan-out's sealed datagrams and their listeners, reused from packet to packet. */
   private readonly batchDatagrams: Buffer[] = [];
   private readonly batchListeners: VoiceSession[] = [];
-  private readonly dropsSinceLog = new Map<DropKind, number>();
-  private lastDropLog = 0;
   private sweepTimer: NodeJS.Timeout | null = null;
   /** voice.sealWorkers > 0: seals fan-outs of at least sealWorkerMinListeners UDP listeners. */
   private sealPool: SealPool<PendingFanout> | null = null;
@@ -111,30 +96,55 @@ export class VoiceLane {
   sealWorkerMinListeners = 32;
   /** Seal worker each speaker is pinned to (keeps its packets in order). */
   private readonly sealSlot = new Map<VoiceSession, number>();
-  /**
-   * Loss feedback (docs/PROTOCOL.md 12.5): reports older than reportMaxAgeMs
-   * no longer count; a speaker hears of a change of at least lossStep points,
-   * jitterStepMs or a different listener count after minIntervalMs, and of any
-   * smaller change after refreshMs, so its encoder is not retuned on every wobble.
-   */
-  feedbackTiming = { reportMaxAgeMs: 10_000, minIntervalMs: 1000, refreshMs: 5000, lossStep: 1, jitterStepMs: 5 };
 
   constructor(
     private readonly config: ServerConfig,
     private readonly hub: Hub,
     private readonly log: Logger,
   ) {
+    this.paths = new PathValidator(log, (dg, port, address) => this.socket?.send(dg, port, address));
+    this.stats = {
+      received: 0,
+      authenticated: 0,
+      keepalives: 0,
+      forwarded: 0,
+      forwardedTcp: 0,
+      forwardedSealedByWorker: 0,
+      aeadOpens: 0,
+      dropped: Object.fromEntries(DROP_KINDS.map((k) => [k, 0])) as Record<DropKind, number>,
+      path: this.paths.stats,
+      admission: this.shedder.counters,
+      kernel: { socketDrops: null, rxQueueBytes: null, systemRcvbufErrors: null, recvBufferBytes: null },
+    };
+    this.monitor = new LaneMonitor(this.stats, config.voice, log);
+    this.feedback = new LossFeedback(this.byToken, hub);
     hub.presenceListeners.push((s, event) => this.onPresence(s, event));
+  }
+
+  /** Loss feedback timing (docs/PROTOCOL.md 12.5), tunable (tests shorten it). */
+  get feedbackTiming(): LossFeedback['timing'] {
+    return this.feedback.timing;
+  }
+
+  /** A listener's voice.report (see LossFeedback.report). False: over the rate. */
+  report(conn: Connection & { session: SessionInfo }, speakers: readonly SpeakerReport[]): boolean {
+    return this.feedback.report(conn, speakers);
   }
 
   get port(): number {
     return this.socket?.address().port ?? 0;
   }
 
+  /** The sessions holding voice credentials, by token (read-only: monitoring counts them per transport). */
+  get voiceSessions(): ReadonlyMap<number, VoiceSession> { return this.byToken; }
+
   async start(controlPort: number): Promise<number> {
+    const ipv6 = this.config.host.includes(':');
     const socket = dgram.createSocket({
-      type: this.config.host.includes(':') ? 'udp6' : 'udp4',
-      recvBufferSize: 4 << 20,
+      type: ipv6 ? 'udp6' : 'udp4',
+      // Sized on purpose (docs/OPERATIONS.md, voice.recvBufferBytes): the queue
+      // that absorbs bursts while the event loop is busy elsewhere.
+      recvBufferSize: this.config.voice.recvBufferBytes,
       sendBufferSize: 4 << 20,
       lookup: ipLiteralLookup as unknown as dgram.SocketOptions['lookup'],
     });
@@ -149,6 +159,7 @@ export class VoiceLane {
       });
     });
     this.socket = socket;
+    this.monitor.opened(socket, this.port, ipv6);
     if (this.config.voice.sealWorkers > 0) {
       this.sealPool = new SealPool<PendingFanout>(this.config.voice.sealWorkers, this.log, (ctx, buf, size, sealed) => this.sendSealed(ctx, buf, size, sealed));
       for (const vs of this.byToken.values()) this.sealPool.addKey(vs.token, vs.toClientKey, this.cryptoBackend);
@@ -191,9 +202,7 @@ export class VoiceLane {
   private detach(vs: VoiceSession): void {
     this.byToken.delete(vs.token);
     this.channels.get(vs.channelId)?.delete(vs);
-    this.forgetListener(vs);
-    for (const l of vs.heardBy.keys()) l.reportedAbout.delete(vs);
-    vs.heardBy.clear();
+    this.feedback.detach(vs);
     if (this.sealPool) {
       this.sealPool.dropKey(vs.token);
       this.sealSlot.delete(vs);
@@ -204,128 +213,106 @@ export class VoiceLane {
     const vs = s.voiceToken === undefined ? undefined : this.byToken.get(s.voiceToken);
     if (!vs) return;
     this.channels.get(vs.channelId)?.delete(vs);
-    if (event === 'leave') return this.forgetListener(vs);
+    if (event === 'leave') return this.feedback.forgetListener(vs);
     vs.channelId = s.channelId;
     let set = this.channels.get(s.channelId);
     if (!set) this.channels.set(s.channelId, (set = new Set()));
     set.add(vs);
-    // A move or a deafen can end listener/speaker pairs both ways: recount what
-    // this session reported (as a listener) and what was reported about it.
-    const now = Date.now();
-    for (const speaker of [...vs.reportedAbout]) this.refreshFeedback(speaker, now);
-    this.refreshFeedback(vs, now);
-  }
-
-  /** Whether a session receives relayed voice at all (a report from one that does not is noise). */
-  private hears(l: VoiceSession): boolean {
-    return !l.conn.session.selfDeaf && this.hub.tree.get(l.channelId)?.isVoice === true;
-  }
-
-  /**
-   * A listener's voice.report. Entries about sessions it does not hear right
-   * now (unknown, elsewhere, itself) are ignored without a trace, so the reply
-   * reveals nothing about sessions it cannot see. False: over the rate (1/s).
-   */
-  report(conn: Connection & { session: SessionInfo }, speakers: readonly SpeakerReport[]): boolean {
-    const listener = conn.session.voiceToken === undefined ? undefined : this.byToken.get(conn.session.voiceToken);
-    if (!listener) return true;
-    const now = Date.now();
-    if (!listener.reportBucket.take(now)) return false;
-    if (!this.hears(listener)) return true;
-    const touched = new Set<VoiceSession>();
-    for (const r of speakers) {
-      const token = this.hub.session(r.sessionId)?.session.voiceToken;
-      const speaker = token === undefined ? undefined : this.byToken.get(token);
-      if (!speaker || speaker === listener || speaker.channelId !== listener.channelId) continue;
-      speaker.heardBy.set(listener, { lossPercent: r.lossPercent, jitterMs: r.jitterMs, at: now });
-      listener.reportedAbout.add(speaker);
-      touched.add(speaker);
-    }
-    for (const speaker of touched) this.refreshFeedback(speaker, now);
-    return true;
-  }
-
-  /** Drops everything a session said as a listener (it left, or its session ended). */
-  private forgetListener(l: VoiceSession): void {
-    const speakers = [...l.reportedAbout];
-    l.reportedAbout.clear();
-    const now = Date.now();
-    for (const speaker of speakers) {
-      speaker.heardBy.delete(l);
-      this.refreshFeedback(speaker, now);
-    }
-  }
-
-  /**
-   * Recomputes a speaker's feedback from its current listeners' fresh reports
-   * and sends voice.feedback if it changed enough (feedbackTiming). What is not
-   * sent now is retried by the sweep.
-   */
-  private refreshFeedback(speaker: VoiceSession, now: number): void {
-    if (this.byToken.get(speaker.token) !== speaker) return;
-    const t = this.feedbackTiming;
-    const live: ListenerReport[] = [];
-    for (const [l, r] of speaker.heardBy) {
-      // Only listeners who still hear this speaker count; anything else is forgotten here.
-      if (now - r.at > t.reportMaxAgeMs || this.byToken.get(l.token) !== l || l.channelId !== speaker.channelId || !this.hears(l)) {
-        speaker.heardBy.delete(l);
-        l.reportedAbout.delete(speaker);
-      } else live.push(r);
-    }
-    const next = aggregateReports(live);
-    const last = speaker.lastFeedback;
-    if (last === null ? next.listeners === 0 : sameFeedback(last, next)) return;
-    const meaningful =
-      last === null ||
-      next.listeners !== last.listeners ||
-      Math.abs(next.lossPercent - last.lossPercent) >= t.lossStep ||
-      Math.abs(next.jitterMs - last.jitterMs) >= t.jitterStepMs;
-    if (last !== null && now - last.at < (meaningful ? t.minIntervalMs : t.refreshMs)) return;
-    speaker.lastFeedback = { ...next, at: now };
-    // Aggregates only: no listener's identity or individual figure is sent.
-    speaker.conn.send({ type: 'voice.feedback', ...next });
+    this.feedback.changed(vs);
   }
 
   /** A datagram from UDP (address set) or from the TLS tunnel (address null). */
   onDatagram(msg: Buffer, address: string | null, port: number): void {
-    this.stats.received++;
-    if (msg.length < MIN_DATAGRAM_BYTES) return this.drop('truncated');
-    if (msg.length > MAX_DATAGRAM_BYTES) return this.drop('oversize');
+    const stats = this.stats;
+    stats.received++;
+    const len = msg.length;
+    // Up to the AEAD open: a few byte reads and Map lookups; nothing is
+    // allocated and the clock is read only for a source already known bad.
+    if (len < MIN_DATAGRAM_BYTES) return this.reject('truncated', address);
+    if (len > MAX_DATAGRAM_BYTES) return this.reject('oversize', address);
     const vs = this.byToken.get(msg.readUInt32BE(0));
-    if (!vs) return this.drop('unknownToken');
-    const payload = vs.fromClient.openPayload(msg, this.scratch);
-    if (payload === null) return this.drop('forged');
-    // The sequence as a plain number while exact; a BigInt only past 2^53.
-    const seqHigh = msg.readUInt32BE(4);
-    const sequence = seqHigh < SAFE_HIGH_WORD ? seqHigh * TWO_32 + msg.readUInt32BE(8) : msg.readBigUInt64BE(4);
-    if (!vs.replay.accept(sequence)) return this.drop('replayed');
-    this.stats.authenticated++;
-    const now = Date.now();
-    if (address !== null) {
-      if (vs.address !== address || vs.port !== port) {
-        if (vs.address !== null) this.log.info({ sessionId: vs.session.sessionId, from: `${vs.address}:${vs.port}`, to: `${address}:${port}` }, 'voice address changed (NAT rebinding)');
-        else this.log.info({ sessionId: vs.session.sessionId, address: `${address}:${port}` }, 'voice UDP established');
-        vs.address = address;
-        vs.port = port;
-      }
-      if (!vs.udpActive) {
-        vs.udpActive = true;
-        if (vs.lastUdpAt !== 0) this.log.info({ sessionId: vs.session.sessionId }, 'voice UDP working again; leaving TCP fallback');
-      }
-      vs.lastUdpAt = now;
+    // A session's own validated path is never shed (its client may share an IP with a flood).
+    const onPath = vs !== undefined && address !== null && vs.address === address && vs.port === port;
+    if (address !== null && !onPath && this.shedder.isShed(address)) {
+      stats.dropped.shedSource++;
+      return;
     }
+    if (vs === undefined) return this.reject('unknownToken', address);
+    const seqHigh = msg.readUInt32BE(4);
+    if (seqHigh >= SAFE_HIGH_WORD) {
+      if (msg[4] === PATH_CONTROL_BYTE && len === PATH_PACKET_BYTES) return this.onPathResponse(vs, msg, address, port);
+      // Byte 4 >= 0x80 (CONTROL_FLAG_BYTE) is a control packet we do not know; below that, 2^53
+      // and up: a counter no client reaches. Either way not worth a decryption.
+      return this.reject('malformed', address);
+    }
+    const sequence = seqHigh * TWO_32 + msg.readUInt32BE(8);
+    // Pre-check (no mutation): a copy of something already seen costs no crypto.
+    if (!vs.replay.check(sequence)) return this.reject('replayed', onPath ? null : address);
+    if (address !== null && !onPath && budgetSpent(vs)) return this.reject('shedSession', address);
+    stats.aeadOpens++;
+    const payload = vs.fromClient.openPayload(msg, this.scratch);
+    if (payload === null) return this.forged(vs, address);
+    if (!vs.replay.accept(sequence)) return this.reject('replayed', null);
+    stats.authenticated++;
+    const now = Date.now();
+    const isPing = payload.length === 0;
+    // Over TLS the path is the authenticated TLS connection itself.
+    const validPath = address === null || this.paths.onPacket(vs, address, port, vs.replay.advanced, isPing ? msg : null, len, now);
+    if (validPath && address !== null) this.udpWorks(vs, now);
     if (!vs.bucket.take(now)) return this.drop('overRate');
-    if (payload.length === 0) {
-      this.stats.keepalives++;
-      // Echo the client's timestamp so it can measure round-trip time.
-      const answer = vs.toClient.seal(vs.token, vs.pongSequence++, msg.readBigUInt64BE(12), EMPTY);
-      if (address !== null) this.socket?.send(answer, port, address);
-      else vs.conn.sendRaw(encodeFrame(FrameKind.voice, answer));
+    if (isPing) {
+      stats.keepalives++;
+      // From an unvalidated address it is answered once that address is validated (paths kept its timestamp).
+      if (validPath) this.answerPing(vs, msg.readBigUInt64BE(12), address, port);
       return;
     }
     // The speaker's header (token, sequence, timestamp) goes out unchanged to
     // every listener: a view of it, sealed under each listener's key.
     this.forward(vs, msg.subarray(0, HEADER_BYTES), payload);
+  }
+
+  /** A PATH_RESPONSE (docs/PROTOCOL.md 12.6): opened only if it answers the outstanding challenge from the challenged address. */
+  private onPathResponse(vs: VoiceSession, msg: Buffer, address: string | null, port: number): void {
+    const now = Date.now();
+    // Challenges only ever go out over UDP, so over TLS nothing can be an answer.
+    if (address === null || !this.paths.expects(vs, msg, address, port, now)) return this.reject('unsolicited', address);
+    this.stats.aeadOpens++;
+    if (vs.fromClient.openPayload(msg, this.scratch) === null) return this.forged(vs, address);
+    this.stats.authenticated++;
+    const ping = this.paths.validate(vs, now);
+    this.udpWorks(vs, now);
+    if (ping !== null && vs.bucket.take(now)) this.answerPing(vs, ping, address, port);
+  }
+
+  /** Echoes the client's timestamp so it can measure round-trip time; over the path the keep-alive came by. */
+  private answerPing(vs: VoiceSession, timestamp: bigint, address: string | null, port: number): void {
+    const answer = vs.toClient.seal(vs.token, vs.pongSequence++, timestamp, EMPTY);
+    if (address !== null) this.socket?.send(answer, port, address);
+    else vs.conn.sendRaw(encodeFrame(FrameKind.voice, answer));
+  }
+
+  /** An authenticated datagram over the validated UDP path: UDP works both ways. */
+  private udpWorks(vs: VoiceSession, now: number): void {
+    if (!vs.udpActive) {
+      vs.udpActive = true;
+      if (vs.lastUdpAt !== 0) this.log.info({ sessionId: vs.session.sessionId }, 'voice UDP working again; leaving TCP fallback');
+    }
+    vs.lastUdpAt = now;
+  }
+
+  /** A datagram under a real token that failed authentication: counts against its source and the token's budget. */
+  private forged(vs: VoiceSession, address: string | null): void {
+    this.stats.dropped.forged++;
+    // Over TLS it comes from the authenticated connection: the connection's own limits apply there.
+    if (address === null) return;
+    this.shedder.bad(address);
+    if (this.shedder.badMac(vs)) this.log.warn({ sessionId: vs.session.sessionId, shedMs: this.shedder.settings.shedMs }, 'voice token under a forged-packet flood: datagrams from other addresses are dropped unopened for a while');
+  }
+
+  /** Drops an unauthenticated datagram; a UDP source's bad datagrams count toward shedding it. */
+  private reject(kind: DropKind, address: string | null): void {
+    this.stats.dropped[kind]++;
+    if (address !== null) this.shedder.bad(address);
   }
 
   private forward(speaker: VoiceSession, header: Buffer, payload: Buffer): void {
@@ -415,27 +402,28 @@ export class VoiceLane {
     this.stats.forwardedSealedByWorker += sent;
   }
 
+  /** Drops an authenticated datagram (over its rate, or nowhere to go). */
   private drop(kind: DropKind): void {
     this.stats.dropped[kind]++;
-    this.dropsSinceLog.set(kind, (this.dropsSinceLog.get(kind) ?? 0) + 1);
-    const now = Date.now();
-    // Summaries, not one line per packet: a flood of garbage must not flood the log.
-    if (now - this.lastDropLog >= this.config.voice.dropLogIntervalMs) {
-      this.lastDropLog = now;
-      this.log.warn({ dropped: Object.fromEntries(this.dropsSinceLog) }, 'voice packets dropped');
-      this.dropsSinceLog.clear();
-    }
   }
 
   private sweep(): void {
     const now = Date.now();
     for (const vs of this.byToken.values()) {
       // Ages reports out and sends changes held back by feedbackTiming.minIntervalMs.
-      if (vs.heardBy.size > 0 || (vs.lastFeedback !== null && vs.lastFeedback.listeners > 0)) this.refreshFeedback(vs, now);
+      this.feedback.sweep(vs, now);
       if (vs.udpActive && now - vs.lastUdpAt > this.config.voice.udpSilentMs) {
         vs.udpActive = false;
         this.log.warn({ sessionId: vs.session.sessionId, silentMs: now - vs.lastUdpAt }, 'voice UDP silent; sending voice over TLS');
       }
     }
+    this.shedder.sweep(now);
+    this.stats.admission.sourcesShedNow = this.shedder.shedNow;
+    this.monitor.tick(now);
+  }
+
+  /** Reads the kernel's drop counters now (tests and benchmarks; the sweep does it once a second). */
+  refreshKernelDrops(): Promise<VoiceStats['kernel']> {
+    return this.monitor.refreshKernel();
   }
 }

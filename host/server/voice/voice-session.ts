@@ -1,11 +1,13 @@
 // Per-session voice-lane state on the server: keys, replay window, the UDP
-// address learned from authenticated packets, rate limiting, and what its
-// listeners report about hearing it (loss feedback for its encoder).
+// address validated by a path challenge (path-validation.ts), the budget of
+// bad datagrams under its token (udp-admission.ts), rate limiting, and what
+// its listeners report about hearing it (loss feedback for its encoder).
 import { VoiceCipher, deriveVoiceKeys, DEFAULT_VOICE_BACKEND, type VoiceBackend } from '../../voice/packet.js';
 import { ReplayWindow } from '../../voice/replay-window.js';
 import { TokenBucket } from '../token-bucket.js';
 import type { Connection, SessionInfo } from '../connection.js';
 import type { VoiceFeedback } from '../../protocol/server-messages.js';
+import type { BadMacBudget } from './udp-admission.js';
 
 /** What one listener last said about hearing one speaker. */
 export interface ListenerReport {
@@ -33,16 +35,29 @@ export function aggregateReports(reports: readonly { lossPercent: number; jitter
   };
 }
 
-export class VoiceSession {
+export class VoiceSession implements BadMacBudget {
   /** Opens what this client sends. */
   readonly fromClient: VoiceCipher;
   /** Seals what this client receives (any speaker's packets, and our keep-alive answers). */
   readonly toClient: VoiceCipher;
   readonly replay = new ReplayWindow();
   readonly bucket: TokenBucket;
-  /** Where authenticated UDP last came from; null until the first one. */
+  /** The validated UDP path: where this session's voice goes; null until the first path validation. */
   address: string | null = null;
   port = 0;
+  /** The address of the outstanding PATH_CHALLENGE (null: none), its 64 random bits and deadline. */
+  challengeAddress: string | null = null;
+  challengePort = 0;
+  challengeHi = 0;
+  challengeLo = 0;
+  challengeExpires = 0;
+  /** A keep-alive from the challenged address, answered once it is validated. */
+  challengePing: bigint | null = null;
+  /** Counter in the sequence of our PATH_CHALLENGEs (never reused under this client's key). */
+  challengeCounter = 0;
+  badMacWindowStart = 0;
+  badMacCount = 0;
+  badMacShedUntil = 0;
   /** True while UDP is known to work both ways (authenticated datagram within udpSilentMs). */
   udpActive = false;
   lastUdpAt = 0;

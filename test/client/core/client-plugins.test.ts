@@ -57,12 +57,49 @@ test.after(async () => {
   await core?.close();
 });
 
-test('the shipped manifests: only plugins with a raw audio hook are client plugins (gain; not noop, layouts, hearthbot, wordfilter)', async () => {
+test('the shipped manifests: only plugins with a raw audio hook are client plugins (aec, gain, ns; not noop, layouts, hearthbot, wordfilter)', async () => {
   const c = await start({ shipped: join(repoRoot, 'manifests') });
   try {
     const s = await c.state.until((x) => x.clientPlugins.length > 0, 5000);
-    assert.equal(s.clientPlugins.map((p) => p.id), ['gain']);
-    assert.is(s.clientPlugins[0]!.source, 'shipped');
+    assert.equal(s.clientPlugins.map((p) => p.id), ['aec', 'gain', 'ns']);
+    assert.ok(s.clientPlugins.every((p) => p.source === 'shipped'));
+  } finally {
+    await c.close();
+  }
+});
+
+test('the first-party echo canceller and noise suppressor run by default (granted with the package), publish their stats, take config, and switch off', async () => {
+  const own = new ClientConfigStore(join(tempDir('hearth-dsp-default-'), 'config'));
+  const begin = (): Promise<ClientCore> =>
+    ClientCore.start({ logger: quietLogger, knownHostsFile: own.path('known_hosts.json'), store: own, pluginDirs: { shipped: join(repoRoot, 'manifests') }, capture: { kind: 'virtual' }, playback: { kind: 'virtual' } });
+  const of = (c: ClientCore, id: string): ClientPluginView | undefined => c.state.get().clientPlugins.find((p) => p.id === id);
+  let c = await begin();
+  try {
+    const s = await c.state.until((x) => ['aec', 'ns'].every((id) => { const p = x.clientPlugins.find((q) => q.id === id); return p?.status === 'running' && Object.keys(p.figures?.published ?? {}).length > 0; }), 20_000);
+    const aec = s.clientPlugins.find((p) => p.id === 'aec')!;
+    assert.equal(aec.granted, aec.requested, 'granted what it asks for');
+    // In silence it has no ERLE to show yet (NaN: left out), but its double-talk flag is there.
+    assert.ok('doubleTalk' in aec.figures!.published, `the canceller publishes its stats: ${JSON.stringify(aec.figures!.published)}`);
+    assert.is(s.clientPlugins.find((p) => p.id === 'gain')!.status, 'not granted', 'other shipped plugins still ask');
+    assert.ok(of(c, 'ns')!.settings.some((x) => x.key === 'maxAttenuationDb' && x.value === 30), JSON.stringify(of(c, 'ns')!.settings));
+    // Config: applied, saved; a config the schema refuses is refused whole.
+    c.push({ type: 'plugin.config', pluginId: 'ns', config: { maxAttenuationDb: 12 } });
+    await c.state.until((x) => x.clientPlugins.find((p) => p.id === 'ns')!.settings.some((y) => y.key === 'maxAttenuationDb' && y.value === 12), 5000);
+    c.push({ type: 'plugin.config', pluginId: 'ns', config: { maxAttenuationDb: 'loud' } });
+    await c.state.until((x) => /config for .* refused/.test(x.clientPlugins.find((p) => p.id === 'ns')!.error ?? ''), 5000);
+    // Part of Hearth: switched off, not revoked.
+    c.push({ type: 'plugin.revoke', pluginId: 'aec' });
+    await c.state.until((x) => /part of Hearth/.test(x.clientPlugins.find((p) => p.id === 'aec')!.error ?? ''), 5000);
+    c.push({ type: 'plugin.enable', pluginId: 'aec', on: false });
+    await c.state.until((x) => x.clientPlugins.find((p) => p.id === 'aec')!.status === 'disabled', 5000);
+    await c.close();
+    const saved = own.loadSettings().plugins;
+    assert.is(saved.enabled.aec, false);
+    assert.equal(saved.config.ns, { maxAttenuationDb: 12 });
+    c = await begin();
+    const again = await c.state.until((x) => x.clientPlugins.find((p) => p.id === 'ns')?.status === 'running', 20_000);
+    assert.is(again.clientPlugins.find((p) => p.id === 'aec')!.status, 'disabled', 'off stays off');
+    assert.ok(again.clientPlugins.find((p) => p.id === 'ns')!.settings.some((y) => y.key === 'maxAttenuationDb' && y.value === 12), 'the saved config is used');
   } finally {
     await c.close();
   }
