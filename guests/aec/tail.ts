@@ -2,11 +2,10 @@
 // stats: the decay of its tail (the reverberation it cannot model past its
 // length) and its strongest tap (the echo's delay).
 //
-// Both read the foreground's taps in the time domain, one partition per block
-// (one inverse FFT), so a whole scan takes M blocks. The frequency-domain
-// energy of a partition would be cheaper, but with AUMDF's partial constraint
-// it also holds the wrapped-around half of the partition, which drifts over
-// long runs: after 7 minutes of a looped signal it outweighed the direct path.
+// Both read the foreground's causal taps (0..N-1) in the time domain, one
+// partition per block (one inverse FFT), so a whole scan takes M blocks: the
+// frequency-domain energy of a partition would also count the wrapped-around
+// half that AUMDF's partial constraint leaves in it.
 import { Mdf, N, K, MAX_M } from "./mdf";
 import { ptr } from "./fft";
 

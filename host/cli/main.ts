@@ -48,6 +48,9 @@ program
     if (o.logLevel !== undefined) overrides.log = { level: o.logLevel };
     if (o.metrics !== undefined) overrides.metrics = { listen: o.metrics };
     const server = new HearthServer(loadServerConfig(overrides, o.config));
+    // A `systemctl reload` while starting must not kill the process (SIGHUP's default action).
+    const hupWhileStarting = () => {};
+    process.on('SIGHUP', hupWhileStarting);
     const info = await server.start();
     out(`Hearth ${HEARTH_VERSION} listening on ${info.host}:${info.port} (TLS 1.3), voice on UDP ${info.voicePort}`);
     out(`data directory: ${server.config.dataDir}`);
@@ -62,6 +65,7 @@ program
     if (metrics) out(`metrics: http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}/metrics (also /healthz, /readyz)`);
     // SIGHUP re-reads the same file with the same flags on top.
     installSignalHandlers(server, () => loadServerConfig(overrides, o.config));
+    process.off('SIGHUP', hupWhileStarting);
   });
 
 const user = program.command('user').description('manage accounts');

@@ -2,7 +2,7 @@
 // picks the language from the source file: index.ts, index.c or plugin.js).
 //
 // C: Debian's clang + lld, `--target=wasm32-unknown-unknown -nostdlib
-// -Wl,--no-entry`, with sdk/c/hearth.c linked in (it defines memcpy/memset:
+// -Wl,--no-entry`, with sdk/c/hearth.c and hearth_json.c linked in (it defines memcpy/memset:
 // without them clang would import them from "env", which the host refuses).
 //
 // JavaScript: QuickJS (C sources from the npm package `qjsc`) compiled with
@@ -20,7 +20,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -102,6 +102,7 @@ export async function compileC(dir: string, extraSources: string[] = []): Promis
         join(dir, 'index.c'),
         ...extraSources,
         join(sdkC, 'hearth.c'),
+        join(sdkC, 'hearth_json.c'),
         '-o',
         out,
       ],
@@ -116,6 +117,9 @@ export async function compileC(dir: string, extraSources: string[] = []): Promis
 // ---- JavaScript -------------------------------------------------------------------
 
 function quickjsDir(): string | null {
+  // HEARTH_QUICKJS_DIR: QuickJS sources elsewhere (a checkout, another install).
+  const override = process.env.HEARTH_QUICKJS_DIR;
+  if (override) return existsSync(join(override, 'quickjs.c')) ? override : null;
   try {
     const pkg = createRequire(import.meta.url).resolve('qjsc/package.json');
     const dir = join(dirname(pkg), 'deps', `quickjs_${QJS_VERSION.replace(/-/g, '_')}`);
@@ -270,17 +274,4 @@ export async function compileJs(dir: string, hooks: readonly string[], log: (lin
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-}
-
-/** Newest mtime of a plugin's sources (for `hearth plugin dev`). */
-export async function sourceMtime(paths: string[]): Promise<number> {
-  let newest = 0;
-  for (const p of paths) {
-    try {
-      newest = Math.max(newest, (await stat(p)).mtimeMs);
-    } catch {
-      // a file that vanished mid-edit: the next change rebuilds
-    }
-  }
-  return newest;
 }

@@ -39,11 +39,12 @@ export function timeForwarding(lane: VoiceLane, timing: ForwardTiming): () => vo
   const stats = lane.stats;
   // The lane's socket handler and TLS tunnel call this.onDatagram(...), so an
   // own property on the instance takes over both without touching the lane.
-  lane.onDatagram = function timedOnDatagram(this: VoiceLane, msg: Buffer, address: string | null, port: number): void {
+  lane.onDatagram = function timedOnDatagram(this: VoiceLane, ...args: Parameters<VoiceLane['onDatagram']>): ReturnType<VoiceLane['onDatagram']> {
     const before = stats.forwarded;
     const t0 = performance.now();
-    original.call(this, msg, address, port);
+    const result = original.apply(this, args);
     if (stats.forwarded !== before) timing.record((performance.now() - t0) / 1000);
+    return result;
   };
   return () => {
     delete (lane as Partial<Pick<VoiceLane, 'onDatagram'>>).onDatagram;

@@ -38,3 +38,18 @@ export function badRequest(err: z.ZodError): { error: 'BAD_REQUEST'; message: st
   const problems = err.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`).join('; ');
   return { error: 'BAD_REQUEST', message: problems.slice(0, 500) };
 }
+
+/**
+ * Parses one sample of each schema: zod compiles a schema's checks on first
+ * use, and that cost (~2 ms on a busy machine) would otherwise land on the
+ * guest's first call, which a callMs of a few ms may not cover. Called once
+ * when a sandbox thread starts.
+ */
+export function warmRequestSchemas(): void {
+  ChatSendRequest.safeParse({ text: 'x', channelId: 1 });
+  KvKeyRequest.safeParse({ key: 'k' });
+  KvSetRequest.safeParse({ key: 'k', value: 'v' });
+  ModerateRequest.safeParse({ action: 'kick', userId: 1, reason: '' });
+  LogRequest.safeParse({ level: 'info', msg: 'x' });
+  ChatSendRequest.safeParse({ text: 1 });
+}

@@ -14,6 +14,7 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import type { Plugin } from '@extism/extism';
 import { instantiateGuest } from './extism-guest.js';
 import { GuestHostApi } from './host-api.js';
+import { warmRequestSchemas } from './host-requests.js';
 import type { WasmMemory } from './platform.js';
 import { Command, Ctrl, CTRL_WORDS, DATA_OFFSET, Status, type PortMessage, type SandboxInit, type StartupMessage } from './protocol.js';
 
@@ -145,5 +146,6 @@ async function serve(plugin: Plugin, memory: WasmMemory | null): Promise<never> 
 }
 
 // On a load error the thread simply ends after reporting it.
+warmRequestSchemas();
 const loaded = await instantiate();
 if (loaded) await serve(loaded.plugin, loaded.memory);

@@ -68,6 +68,7 @@ export class HearthServer {
   /** Set by stop(): /readyz says not ready from then on. */
   draining = false;
   private monitoring: Monitoring | null = null;
+  private stopping: Promise<void> | null = null;
 
   /** `config` comes from loadServerConfig() (defaults, file and flags already merged and validated). */
   constructor(config: ServerConfig, opts: { logger?: Logger } = {}) {
@@ -293,10 +294,14 @@ export class HearthServer {
   /**
    * Drains and stops: no new connections, every client told SHUTDOWN, the
    * plugins and the database closed (SQLite folds the WAL back into hearth.db
-   * on the last close), the log flushed. Safe to call twice.
+   * on the last close), the log flushed. A second call waits for the first.
    */
-  async stop(): Promise<void> {
-    if (this.draining) return;
+  stop(): Promise<void> {
+    this.stopping ??= this.drain();
+    return this.stopping;
+  }
+
+  private async drain(): Promise<void> {
     this.draining = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     // Stop accepting first, so nobody connects in the middle of the drain.

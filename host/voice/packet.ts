@@ -4,6 +4,7 @@
 // (big-endian; the 20-byte header is the associated data). Test vectors and the
 // full derivation live in docs/PROTOCOL.md section 12.
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 
 export const HEADER_BYTES = 20;
@@ -21,22 +22,48 @@ export const VOICE_KDF_SALT = 'hearth-voice-v1';
 export const VOICE_KDF_INFO_C2S = 'client->server';
 export const VOICE_KDF_INFO_S2C = 'server->client';
 
-export type VoiceBackend = 'node' | 'noble';
+export type VoiceBackend = 'sodium' | 'node' | 'noble';
+export const VOICE_BACKENDS: readonly VoiceBackend[] = ['sodium', 'node', 'noble'];
+
+/** The two libsodium calls the lane uses (sodium-native's signatures). */
+interface SodiumAead {
+  crypto_aead_chacha20poly1305_ietf_encrypt(c: Uint8Array, m: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, k: Uint8Array): number;
+  crypto_aead_chacha20poly1305_ietf_decrypt(m: Uint8Array, nsec: null, c: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, k: Uint8Array): number;
+}
+
+/**
+ * sodium-native (libsodium, prebuilt for the common platforms) when it loads;
+ * null where it is not installed or has no binary for this platform, and then
+ * node:crypto is the default. Loaded with require: it is a CommonJS addon.
+ */
+function loadSodium(): SodiumAead | null {
+  try {
+    const s = createRequire(import.meta.url)('sodium-native') as SodiumAead;
+    return typeof s.crypto_aead_chacha20poly1305_ietf_encrypt === 'function' ? s : null;
+  } catch {
+    return null;
+  }
+}
+const sodium = loadSodium();
+
+/** Whether a backend can run here ('sodium' needs sodium-native installed). */
+export function voiceBackendAvailable(b: VoiceBackend): boolean {
+  return b === 'sodium' ? sodium !== null : b === 'node' || b === 'noble';
+}
 
 /**
  * Measured at 120-byte payloads, Node 20.20 / OpenSSL 3, 2-core AMD EPYC VM
  * (shared, so ranges over several runs):
- * - bench/voice-crypto: node seal ~4.2 µs, open ~3.8 µs; noble seal 7.2-8.8 µs,
- *   open 7.6-9.5 µs: noble/node 1.3-2.2x, though node:crypto needs a fresh
- *   Cipheriv per packet (~2 µs of its 4 is creating it).
- * - bench/voice-fanout (VoiceLane, 99 listeners, CPU per forwarded packet):
- *   node 11.2-12.1 µs, noble 17.5-17.8 µs (1.5-1.6x).
- * - bench/voice-forward, 200 clients x 10 talkers: noble/node 1.3-2.3x server
- *   CPU per forwarded packet.
- * So node:crypto is the default. Noble stays as a pure-JS fallback (e.g. an
- * OpenSSL build without ChaCha20-Poly1305) and as a cross-check.
+ * - one seal: sodium-native 1.6 µs, node:crypto 4.2-9.3 µs (creating the
+ *   Cipheriv alone is ~2.8 µs: node:crypto cannot re-key a cipher object),
+ *   @noble/ciphers 7.2-17.9 µs; all produce identical bytes
+ *   (test/voice/vectors.test.ts).
+ * So sodium-native is the default where it loads, node:crypto the fallback.
+ * Noble stays as a pure-JS reference and cross-check for the vectors. The
+ * server's fan-out seals in native code of its own when that is built
+ * (host/server/voice/native-fanout.ts); this backend does everything else.
  */
-export const DEFAULT_VOICE_BACKEND: VoiceBackend = 'node';
+export const DEFAULT_VOICE_BACKEND: VoiceBackend = sodium !== null ? 'sodium' : 'node';
 
 const NODE_ALG = 'chacha20-poly1305';
 // Shared, never mutated: no options object per cipher object.
@@ -129,16 +156,19 @@ export class VoiceCipher {
   readonly backend: VoiceBackend;
   readonly #key: Buffer;
   readonly #noble: boolean;
+  readonly #sodium: SodiumAead | null;
 
   constructor(key: Uint8Array, options: VoiceCipherOptions = {}) {
     if (key.length !== VOICE_KEY_BYTES) {
       throw new RangeError(`voice key must be ${VOICE_KEY_BYTES} bytes, got ${key.length}`);
     }
     this.backend = options.backend ?? DEFAULT_VOICE_BACKEND;
-    if (this.backend !== 'node' && this.backend !== 'noble') {
+    if (!VOICE_BACKENDS.includes(this.backend)) {
       throw new TypeError(`unknown voice crypto backend: ${String(this.backend)}`);
     }
+    if (!voiceBackendAvailable(this.backend)) throw new Error(`voice crypto backend '${this.backend}' is not available (sodium-native not installed)`);
     this.#noble = this.backend === 'noble';
+    this.#sodium = this.backend === 'sodium' ? sodium : null;
     // Private copy: noble borrows the key by reference, so later caller
     // mutation must not change what we encrypt with.
     this.#key = Buffer.from(key);
@@ -204,6 +234,12 @@ export class VoiceCipher {
   /** Writes ciphertext || tag of `payload` to dst[at..]. */
   #sealAfter(header: Uint8Array, nonce: Uint8Array, payload: Uint8Array, dst: Buffer, at: number): void {
     const plen = payload.length;
+    const na = this.#sodium;
+    if (na !== null) {
+      // Straight into dst (libsodium handles payload sitting exactly at dst[at..], in place).
+      na.crypto_aead_chacha20poly1305_ietf_encrypt(dst.subarray(at, at + plen + TAG_BYTES), payload, header, null, nonce, this.#key);
+      return;
+    }
     if (this.#noble) {
       // Encrypts straight into dst; TypedArray.set copes with payload aliasing dst.
       chacha20poly1305(this.#key, nonce, header).encrypt(payload, dst.subarray(at, at + plen + TAG_BYTES));
@@ -259,6 +295,14 @@ export class VoiceCipher {
       const d = asBuffer(datagram);
       const header = d.subarray(0, HEADER_BYTES);
       const nonce = d.subarray(0, NONCE_BYTES);
+      const na = this.#sodium;
+      if (na !== null) {
+        // libsodium checks the tag before it writes any plaintext (it throws on a bad one), so a
+        // failed in-place open leaves the datagram untouched.
+        const payload = out === undefined ? Buffer.allocUnsafe(plen) : out.subarray(0, plen);
+        na.crypto_aead_chacha20poly1305_ietf_decrypt(payload, null, d.subarray(HEADER_BYTES, len), header, nonce, this.#key);
+        return payload;
+      }
       if (this.#noble) {
         // Noble verifies the tag before writing any plaintext, so a failed
         // in-place open leaves the datagram untouched.

@@ -3,7 +3,7 @@
  *
  * Build (what `hearth plugin build` runs for a C plugin):
  *   clang --target=wasm32-unknown-unknown -nostdlib -O2 -Wl,--no-entry
- *         -Wl,--export-dynamic -I <sdk>/c index.c <sdk>/c/hearth.c -o plugin.wasm
+ *         -Wl,--strip-all -I <sdk>/c index.c <sdk>/c/hearth.c <sdk>/c/hearth_json.c -o plugin.wasm
  *
  * Two import modules exist (docs/PLUGINS.md §15 documents the kernel ABI):
  *   "extism:host/env"  the Extism kernel: the call's input, memory blocks, output.

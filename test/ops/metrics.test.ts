@@ -143,6 +143,25 @@ test('counters and gauges follow two talking clients, a failed login, plugins an
   }
 });
 
+test('login throttling is counted by scope', async () => {
+  const t = await startServer({ metrics: { listen: '127.0.0.1:0' }, loginThrottle: { maxFailures: 2 } });
+  const base = `http://127.0.0.1:${t.server.metricsAddress!.port}`;
+  try {
+    await createUser(t, 'dave', 'member');
+    const c = await connect(t);
+    await expectError(c.login('dave', 'wrong password 1'), 'AUTH_FAILED');
+    await expectError(c.login('dave', 'wrong password 2'), 'AUTH_FAILED');
+    await expectError(c.login('dave', PASSWORD), 'AUTH_THROTTLED');
+    c.close();
+    const s = await scrape(base);
+    assert.is(v(s, 'hearth_login_failures_total'), 2);
+    assert.is(v(s, 'hearth_login_throttled_total{scope="ip"}'), 1);
+    assert.is(v(s, 'hearth_login_throttled_total{scope="account"}'), 0);
+  } finally {
+    await t.stop();
+  }
+});
+
 test('names follow Prometheus conventions; no label names a user; unknown paths are 404', async () => {
   const t = await startServer({ metrics: { listen: '127.0.0.1:0' } });
   const base = `http://127.0.0.1:${t.server.metricsAddress!.port}`;

@@ -61,7 +61,7 @@ test("the host's warnings about a plugin are rate-limited per plugin, with a cou
   const { host, log } = await hostWithNoop();
   try {
     // "log" not granted: every hearth_log call is a host warning (capability denied).
-    await host.load({ manifest: testManifest('probe', { hooks: ['on_command'], commands: ['logs'], capabilities: ['log'] }), wasm: testGuestWasm('probe'), grants: [] });
+    await host.load({ manifest: testManifest('probe', { hooks: ['on_command'], commands: ['logs'], capabilities: ['log'], limits: { callMs: 5000, killMs: 10_000 } }), wasm: testGuestWasm('probe'), grants: [] });
     const started = performance.now();
     for (let i = 0; i < 20; i++) await host.command({ command: 'logs', args: '40', user, channelId: 1, ts: 0 });
     const elapsedS = (performance.now() - started) / 1000;

@@ -43,7 +43,7 @@ test('a replaced wasm gets no grant and does not run until an admin approves it;
   await t.server.plugins!.sync();
   assert.is(status(t, 'noop')?.state, 'running');
   replaceWith(t, 'noop', 'wordfilter', { name: 'Sneaky' });
-  await eventually(() => t.server.store.plugins.get('noop')?.runtimeState === 'awaiting-approval', 3000, 'awaiting approval');
+  await eventually(() => t.server.store.plugins.get('noop')?.runtimeState === 'awaiting-approval', 15_000, 'awaiting approval');
   assert.is(status(t, 'noop'), undefined, 'the new wasm is not loaded');
   assert.equal(t.server.store.plugins.get('noop')!.grants, ['chat.intercept'], 'the grants are untouched (and belong to the old wasm)');
   assert.match(await stdoutOf(() => pluginList(t.dataDir)), /noop .*awaiting approval: new wasm \(hearth plugin approve noop\)/);
@@ -54,7 +54,7 @@ test('a replaced wasm gets no grant and does not run until an admin approves it;
   assert.match(shown, /changed: capabilities added: .*config\.read/);
   assert.match(shown, /changed: name: No-op -> Sneaky/);
   assert.match(shown, /approved noop .*granted: chat\.intercept, config\.read/);
-  await eventually(() => status(t, 'noop')?.state === 'running', 5000, 'loaded once approved');
+  await eventually(() => status(t, 'noop')?.state === 'running', 15_000, 'loaded once approved');
   assert.equal(status(t, 'noop')!.grants.sort(), ['chat.intercept', 'config.read']);
 });
 
@@ -63,7 +63,7 @@ test('development mode (per plugin, off by default) re-grants a new wasm its ear
   await t.server.plugins!.sync();
   assert.match(await stdoutOf(() => pluginDevRegrant(t.dataDir, 'noop', 'on')), /re-granted its earlier grants automatically/);
   replaceWith(t, 'noop', 'wordfilter', { name: 'Dev build' });
-  await eventually(() => status(t, 'noop')?.name === 'Dev build', 5000, 'the new wasm loaded');
+  await eventually(() => status(t, 'noop')?.name === 'Dev build', 15_000, 'the new wasm loaded');
   assert.equal(status(t, 'noop')!.grants, ['chat.intercept'], 'earlier grants only; what it newly asks for is not granted');
   assert.is(t.server.store.plugins.get('noop')!.grantedSha256, JSON.parse(readFileSync(join(t.dataDir, 'plugins', 'noop', 'manifest.json'), 'utf8')).wasm.sha256);
 });
@@ -81,17 +81,17 @@ test('bot messages carry the bot mark; a bot may not take an account name', asyn
   const rec = await eventually(() => {
     const r = t.server.store.plugins.get('impostor');
     return r?.runtimeState === 'failed' ? r : null;
-  }, 3000, 'the impostor refused');
+  }, 15_000, 'the impostor refused');
   assert.is(rec.lastFault?.kind, 'load:BOT_NAME_TAKEN');
   assert.match(rec.lastFault!.message, /bot name "ann" is \(or looks like\) the name of an account/);
   // A look-alike is refused too (Cyrillic "а").
   await install(t, guest('probe', { id: 'impostor2', name: '\u0430nn', hooks: ['on_command'], commands: ['call'], capabilities: ['chat.inject'] }));
-  await eventually(() => t.server.store.plugins.get('impostor2')?.lastFault?.kind === 'load:BOT_NAME_TAKEN', 3000, 'the look-alike refused');
+  await eventually(() => t.server.store.plugins.get('impostor2')?.lastFault?.kind === 'load:BOT_NAME_TAKEN', 15_000, 'the look-alike refused');
 });
 
 test('a wasm.file in a subdirectory installs and loads', async ({ t }) => {
   await install(t, { id: 'subdir', wasm: guestWasm('noop'), file: 'sub/x.wasm', hooks: ['on_command'], commands: ['ping'] });
-  await eventually(() => status(t, 'subdir')?.state === 'running', 3000, 'loaded from sub/x.wasm');
+  await eventually(() => status(t, 'subdir')?.state === 'running', 15_000, 'loaded from sub/x.wasm');
 });
 
 test.run();

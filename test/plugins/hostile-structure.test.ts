@@ -78,7 +78,7 @@ test('in a live server: the table bomb is refused, recorded, and the server keep
     const rec = await eventually(() => {
       const r = t.server.store.plugins.get('tablebomb');
       return r?.runtimeState === 'failed' ? r : null;
-    }, 3000, 'the load failure recorded');
+    }, 15_000, 'the load failure recorded');
     assert.is(rec.lastFault?.kind, 'load:MODULE_LIMIT');
     assert.match(rec.lastFault!.message, /table elements/);
     assert.type((await c.request<{ serverTime: number }>('ping')).serverTime, 'number');

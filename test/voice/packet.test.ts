@@ -11,10 +11,13 @@ import {
   deriveVoiceKeys,
   readHeader,
   writeHeader,
+  VOICE_BACKENDS,
+  voiceBackendAvailable,
   type VoiceBackend,
 } from '../../host/voice/packet.js';
 
-const BACKENDS: readonly VoiceBackend[] = ['node', 'noble'];
+// Every backend that loads here: sodium (sodium-native), node (node:crypto), noble (@noble/ciphers).
+const BACKENDS: readonly VoiceBackend[] = VOICE_BACKENDS.filter(voiceBackendAvailable);
 const KEY = Buffer.from('8f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0', 'hex');
 const OTHER_KEY = Buffer.from('0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0', 'hex');
 

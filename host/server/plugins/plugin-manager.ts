@@ -107,6 +107,9 @@ export class PluginManager {
     if (this.tickTimer) clearInterval(this.tickTimer);
     await this.syncing;
     await this.host.close();
+    // `hearth plugin list` reads these rows: say that nothing runs any more.
+    for (const id of this.running.keys()) this.o.store.plugins.setRuntimeState(id, 'stopped (server not running)');
+    this.running.clear();
   }
 
   /** Installed, enabled plugins as the runtime sees them, with their last fault. */

@@ -7,6 +7,8 @@ import type dgram from 'node:dgram';
 import type { Logger } from '../../log/logger.js';
 import type { ServerConfig } from '../../config/server-config.js';
 import { KernelDropReader, type KernelDrops } from './kernel-drops.js';
+import type { BacklogStats } from './backlog-probe.js';
+import type { FanoutStats } from './fanout.js';
 import type { PathStats } from './path-validation.js';
 import type { SourceShedder } from './udp-admission.js';
 
@@ -17,10 +19,12 @@ import type { SourceShedder } from './udp-admission.js';
  * sent too many bad datagrams), unknownToken, unsolicited (a PATH_RESPONSE
  * that answers no outstanding challenge from that address), replayed
  * (pre-checked against the window), shedSession (its token's bad-MAC budget
- * is spent and it does not come from the validated address). After: forged
- * (failed authentication), overRate, muted, notVoiceChannel.
+ * is spent and it does not come from the validated address), stale (voice
+ * that waited in the receive queue longer than a jitter buffer could use:
+ * the lane is behind, backlog-probe.ts). After: forged (failed
+ * authentication), overRate, muted, notVoiceChannel.
  */
-export const DROP_KINDS = ['truncated', 'oversize', 'malformed', 'shedSource', 'unknownToken', 'unsolicited', 'replayed', 'shedSession', 'forged', 'overRate', 'muted', 'notVoiceChannel'] as const;
+export const DROP_KINDS = ['truncated', 'oversize', 'malformed', 'shedSource', 'unknownToken', 'unsolicited', 'replayed', 'shedSession', 'stale', 'forged', 'overRate', 'muted', 'notVoiceChannel'] as const;
 export type DropKind = (typeof DROP_KINDS)[number];
 
 export interface VoiceStats {
@@ -40,6 +44,10 @@ export interface VoiceStats {
   admission: SourceShedder['counters'];
   /** What the kernel dropped before we read it (kernel-drops.ts), as of the last read (about once a second). */
   kernel: KernelDrops & { recvBufferBytes: number | null };
+  /** How the copies leave (fanout.ts): sendmmsg or dgram, fallbacks. */
+  fanout: FanoutStats;
+  /** How long datagrams wait in the receive queue (backlog-probe.ts). */
+  backlog: BacklogStats;
 }
 
 /** How often the lane logs its counters (and the kernel's drops) when anything moved. */
@@ -132,8 +140,8 @@ export class LaneMonitor {
         if (now - this.lastStatsLog >= STATS_LOG_INTERVAL_MS && this.stats.received !== this.receivedAtLastStatsLog) {
           this.lastStatsLog = now;
           this.receivedAtLastStatsLog = this.stats.received;
-          const { received, authenticated, keepalives, forwarded, forwardedTcp, aeadOpens, dropped, path, admission } = this.stats;
-          this.log.info({ received, authenticated, keepalives, forwarded, forwardedTcp, aeadOpens, dropped, path, admission, kernel }, 'voice lane stats');
+          const { received, authenticated, keepalives, forwarded, forwardedTcp, aeadOpens, dropped, path, admission, fanout, backlog } = this.stats;
+          this.log.info({ received, authenticated, keepalives, forwarded, forwardedTcp, aeadOpens, dropped, path, admission, kernel, fanout, backlog }, 'voice lane stats');
         }
       })
       .catch((err: unknown) => this.log.debug({ err }, 'voice: kernel drop counters unreadable'))

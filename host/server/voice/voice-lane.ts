@@ -4,18 +4,21 @@
 // source, replay pre-check, the token's bad-MAC budget: udp-admission.ts) →
 // AEAD open → replay window → path validation (path-validation.ts: a new
 // address is used only once it answered a challenge) → rate limit →
-// keep-alive answer or fan-out re-encrypted per listener. Nothing
-// unauthenticated is ever answered, and nothing bigger than what came in is
-// sent to an unproven address, so the lane cannot reflect or amplify traffic.
-// Listeners' voice.report messages become speakers' voice.feedback in
-// loss-feedback.ts.
+// keep-alive answer or fan-out re-encrypted per listener (fanout.ts).
+// Nothing unauthenticated is ever answered, and nothing bigger than what came
+// in is sent to an unproven address, so the lane cannot reflect or amplify
+// traffic. When the lane falls behind its input (backlog-probe.ts), voice
+// that has waited too long is dropped unopened, and UDP silence is judged at
+// the moment up to which everything has been read, so the server's own
+// backlog never moves a listener to the TLS fallback. Listeners' voice.report
+// messages become speakers' voice.feedback in loss-feedback.ts.
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from '../../log/logger.js';
 import type { ServerConfig } from '../../config/server-config.js';
-import { encodeFrame, FRAME_HEADER_BYTES, FrameKind } from '../../protocol/framing.js';
+import { encodeFrame, FrameKind } from '../../protocol/framing.js';
 import type { VoiceSetup } from '../../protocol/server-messages.js';
 import {
   DEFAULT_VOICE_BACKEND,
@@ -23,7 +26,6 @@ import {
   MAX_DATAGRAM_BYTES,
   MAX_PAYLOAD_BYTES,
   MIN_DATAGRAM_BYTES,
-  TAG_BYTES,
   VOICE_SECRET_BYTES,
   type VoiceBackend,
 } from '../../voice/packet.js';
@@ -31,7 +33,8 @@ import { PATH_CONTROL_BYTE, PATH_PACKET_BYTES } from '../../voice/path-packets.j
 import type { Connection, SessionInfo } from '../connection.js';
 import type { Hub } from '../hub.js';
 import { VoiceSession } from './voice-session.js';
-import { SealPool } from './seal-pool.js';
+import { BacklogProbe, PROBE_BYTES } from './backlog-probe.js';
+import { Fanout } from './fanout.js';
 import { LossFeedback, type SpeakerReport } from './loss-feedback.js';
 import { PathValidator } from './path-validation.js';
 import { budgetSpent, SourceShedder } from './udp-admission.js';
@@ -40,19 +43,10 @@ import { DROP_KINDS, LaneMonitor, type DropKind, type VoiceStats } from './lane-
 export type { SpeakerReport } from './loss-feedback.js';
 export { DROP_KINDS, type DropKind, type VoiceStats } from './lane-monitor.js';
 
-/** A fan-out handed to a seal worker: who gets the datagrams once sealed. */
-interface PendingFanout {
-  speaker: VoiceSession;
-  channelId: number;
-  listeners: VoiceSession[];
-}
-
 const EMPTY = Buffer.alloc(0);
 const TWO_32 = 0x1_0000_0000;
 /** Sequences below 2^53 (high word below 2^21) are exact as numbers; no client sends more. */
 const SAFE_HIGH_WORD = 0x20_0000;
-/** A TCP-fallback frame: [length u32][kind u8] in front of the datagram. */
-const VOICE_FRAME_PREFIX = FRAME_HEADER_BYTES + 1;
 
 /**
  * dgram resolves every destination through `lookup` (default dns.lookup, which
@@ -72,6 +66,10 @@ export class VoiceLane {
   /** Per-source shedding and per-token bad-MAC budgets (udp-admission.ts); `shedder.settings` is tunable. */
   readonly shedder = new SourceShedder();
   readonly feedback: LossFeedback;
+  /** Seals and sends each packet's copies (fanout.ts); `fanout.useNative` is tunable. */
+  readonly fanout: Fanout;
+  /** How far behind the lane is (backlog-probe.ts); `backlog.settings` is tunable. */
+  readonly backlog: BacklogProbe;
   private readonly monitor: LaneMonitor;
   readonly stats: VoiceStats;
   /** AEAD implementation for sessions attached from now on (benchmarks compare them). */
@@ -82,20 +80,9 @@ export class VoiceLane {
   private readonly usedTokens = new Set<number>();
   private readonly channels = new Map<number, Set<VoiceSession>>();
   private readonly scratch = Buffer.allocUnsafe(MAX_PAYLOAD_BYTES);
-  /** One fan-out's sealed datagrams and their listeners, reused from packet to packet. */
-  private readonly batchDatagrams: Buffer[] = [];
-  private readonly batchListeners: VoiceSession[] = [];
   private sweepTimer: NodeJS.Timeout | null = null;
-  /** voice.sealWorkers > 0: seals fan-outs of at least sealWorkerMinListeners UDP listeners. */
-  private sealPool: SealPool<PendingFanout> | null = null;
-  /**
-   * Smaller fan-outs are sealed inline: a worker round trip costs more than it
-   * saves (bench/voice-forward 20x2, 19 listeners: +1.5-3.5 points of a core
-   * and ~0.1-0.4 ms p50 through a worker).
-   */
-  sealWorkerMinListeners = 32;
-  /** Seal worker each speaker is pinned to (keeps its packets in order). */
-  private readonly sealSlot = new Map<VoiceSession, number>();
+  /** The last sweep: a sweep much later than 1 s after it means the event loop was blocked. */
+  private lastSweepAt = 0;
 
   constructor(
     private readonly config: ServerConfig,
@@ -103,6 +90,7 @@ export class VoiceLane {
     private readonly log: Logger,
   ) {
     this.paths = new PathValidator(log, (dg, port, address) => this.socket?.send(dg, port, address));
+    this.backlog = new BacklogProbe(log);
     this.stats = {
       received: 0,
       authenticated: 0,
@@ -115,7 +103,12 @@ export class VoiceLane {
       path: this.paths.stats,
       admission: this.shedder.counters,
       kernel: { socketDrops: null, rxQueueBytes: null, systemRcvbufErrors: null, recvBufferBytes: null },
+      fanout: null as never,
+      backlog: this.backlog.stats,
     };
+    this.fanout = new Fanout(this.stats, hub, log);
+    this.stats.fanout = this.fanout.stats;
+    this.fanout.channelMembers = (id) => this.channels.get(id);
     this.monitor = new LaneMonitor(this.stats, config.voice, log);
     this.feedback = new LossFeedback(this.byToken, hub);
     hub.presenceListeners.push((s, event) => this.onPresence(s, event));
@@ -133,6 +126,14 @@ export class VoiceLane {
 
   get port(): number {
     return this.socket?.address().port ?? 0;
+  }
+
+  /** Fan-outs of at least this many UDP listeners go to a seal worker (voice.sealWorkers > 0). */
+  get sealWorkerMinListeners(): number {
+    return this.fanout.sealWorkerMinListeners;
+  }
+  set sealWorkerMinListeners(n: number) {
+    this.fanout.sealWorkerMinListeners = n;
   }
 
   /** The sessions holding voice credentials, by token (read-only: monitoring counts them per transport). */
@@ -160,10 +161,9 @@ export class VoiceLane {
     });
     this.socket = socket;
     this.monitor.opened(socket, this.port, ipv6);
-    if (this.config.voice.sealWorkers > 0) {
-      this.sealPool = new SealPool<PendingFanout>(this.config.voice.sealWorkers, this.log, (ctx, buf, size, sealed) => this.sendSealed(ctx, buf, size, sealed));
-      for (const vs of this.byToken.values()) this.sealPool.addKey(vs.token, vs.toClientKey, this.cryptoBackend);
-    }
+    this.fanout.open(socket, this.config.voice.sealWorkers, this.byToken.values(), this.cryptoBackend);
+    await this.backlog.start(this.config.host, this.port, ipv6);
+    this.lastSweepAt = Date.now();
     this.sweepTimer = setInterval(() => this.sweep(), 1000);
     this.sweepTimer.unref();
     this.log.info({ port: this.port }, 'voice lane listening (UDP)');
@@ -172,10 +172,10 @@ export class VoiceLane {
 
   stop(): void {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.backlog.stop();
+    this.fanout.close();
     this.socket?.close();
     this.socket = null;
-    void this.sealPool?.close();
-    this.sealPool = null;
   }
 
   /** Creates the voice credentials of a freshly logged-in session. */
@@ -187,10 +187,7 @@ export class VoiceLane {
     const secret = randomBytes(VOICE_SECRET_BYTES);
     const vs = new VoiceSession(token, secret, conn, this.config.voice, this.cryptoBackend);
     this.byToken.set(token, vs);
-    if (this.sealPool) {
-      this.sealPool.addKey(token, vs.toClientKey, this.cryptoBackend);
-      this.sealSlot.set(vs, this.sealPool.assign());
-    }
+    this.fanout.add(vs, this.cryptoBackend);
     conn.session.voiceToken = token;
     conn.onVoiceFrame = (body) => this.onDatagram(body, null, 0);
     // The keys die with the session: the token stops resolving at once.
@@ -203,10 +200,7 @@ export class VoiceLane {
     this.byToken.delete(vs.token);
     this.channels.get(vs.channelId)?.delete(vs);
     this.feedback.detach(vs);
-    if (this.sealPool) {
-      this.sealPool.dropKey(vs.token);
-      this.sealSlot.delete(vs);
-    }
+    this.fanout.remove(vs);
   }
 
   private onPresence(s: SessionInfo, event: 'join' | 'update' | 'leave'): void {
@@ -228,7 +222,11 @@ export class VoiceLane {
     const len = msg.length;
     // Up to the AEAD open: a few byte reads and Map lookups; nothing is
     // allocated and the clock is read only for a source already known bad.
-    if (len < MIN_DATAGRAM_BYTES) return this.reject('truncated', address);
+    if (len < MIN_DATAGRAM_BYTES) {
+      // The lane's own backlog probe is smaller than any voice datagram: no cost for the others.
+      if (len === PROBE_BYTES && address !== null && this.backlog.isProbe(msg, address, port)) return this.backlog.onProbe(msg, Date.now());
+      return this.reject('truncated', address);
+    }
     if (len > MAX_DATAGRAM_BYTES) return this.reject('oversize', address);
     const vs = this.byToken.get(msg.readUInt32BE(0));
     // A session's own validated path is never shed (its client may share an IP with a flood).
@@ -238,6 +236,13 @@ export class VoiceLane {
       return;
     }
     if (vs === undefined) return this.reject('unknownToken', address);
+    // Behind the input: voice that waited longer than a jitter buffer could
+    // use is dropped unopened, which drains the queue fast. Keep-alives and
+    // path packets (36 bytes) still go through, so no session looks silent.
+    if (this.backlog.stale && len > MIN_DATAGRAM_BYTES && address !== null) {
+      stats.dropped.stale++;
+      return;
+    }
     const seqHigh = msg.readUInt32BE(4);
     if (seqHigh >= SAFE_HIGH_WORD) {
       if (msg[4] === PATH_CONTROL_BYTE && len === PATH_PACKET_BYTES) return this.onPathResponse(vs, msg, address, port);
@@ -268,7 +273,7 @@ export class VoiceLane {
     }
     // The speaker's header (token, sequence, timestamp) goes out unchanged to
     // every listener: a view of it, sealed under each listener's key.
-    this.forward(vs, msg.subarray(0, HEADER_BYTES), payload);
+    this.fanout.forward(vs, msg.subarray(0, HEADER_BYTES), payload, this.channels.get(vs.channelId));
   }
 
   /** A PATH_RESPONSE (docs/PROTOCOL.md 12.6): opened only if it answers the outstanding challenge from the challenged address. */
@@ -280,6 +285,7 @@ export class VoiceLane {
     if (vs.fromClient.openPayload(msg, this.scratch) === null) return this.forged(vs, address);
     this.stats.authenticated++;
     const ping = this.paths.validate(vs, now);
+    this.fanout.addressChanged(vs);
     this.udpWorks(vs, now);
     if (ping !== null && vs.bucket.take(now)) this.answerPing(vs, ping, address, port);
   }
@@ -315,93 +321,6 @@ export class VoiceLane {
     if (address !== null) this.shedder.bad(address);
   }
 
-  private forward(speaker: VoiceSession, header: Buffer, payload: Buffer): void {
-    const s = speaker.session;
-    if (s.selfMute || s.serverMute) return this.drop('muted');
-    const channel = this.hub.tree.get(speaker.channelId);
-    if (!channel || !channel.isVoice) return this.drop('notVoiceChannel');
-    const listeners = this.channels.get(speaker.channelId);
-    if (!listeners) return;
-    const socket = this.socket;
-    const datagramBytes = HEADER_BYTES + payload.length + TAG_BYTES;
-    const batch = this.batchDatagrams;
-    const to = this.batchListeners;
-    let n = 0;
-    let forwardedTcp = 0;
-    for (const l of listeners) {
-      if (l === speaker || l.conn.session.selfDeaf) continue;
-      // Sealed per listener under the listener's own key; the speaker's token
-      // and sequence form the nonce (unique per speaker, see docs/PROTOCOL.md).
-      // Each datagram gets its own buffer: dgram.send may still hold it after
-      // returning (queued when the socket buffer is full).
-      if (l.udpActive && l.address !== null) {
-        if (socket === null) continue;
-        to[n++] = l;
-      } else {
-        // Frame header and datagram built in one buffer: no encodeFrame copy.
-        const frame = Buffer.allocUnsafe(VOICE_FRAME_PREFIX + datagramBytes);
-        frame.writeUInt32BE(datagramBytes + 1, 0);
-        frame[FRAME_HEADER_BYTES] = FrameKind.voice;
-        l.conn.sendRaw(l.toClient.sealEncoded(header, payload, frame, VOICE_FRAME_PREFIX));
-        forwardedTcp++;
-      }
-    }
-    const pool = this.sealPool;
-    // While a speaker has packets in a worker, its next ones follow them there
-    // (even a fan-out below the threshold): sealed inline, it could overtake them.
-    if (pool !== null && n > 0 && (n >= this.sealWorkerMinListeners || speaker.sealsInFlight > 0) && pool.usable) {
-      const slot = this.sealSlot.get(speaker);
-      if (slot !== undefined) {
-        const tokens = new Uint32Array(n);
-        const listenersOut: VoiceSession[] = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const l = to[i]!;
-          tokens[i] = l.token;
-          listenersOut[i] = l;
-        }
-        speaker.sealsInFlight++;
-        pool.seal(slot, header, payload, tokens, { speaker, channelId: speaker.channelId, listeners: listenersOut });
-        this.stats.forwarded += forwardedTcp;
-        this.stats.forwardedTcp += forwardedTcp;
-        return;
-      }
-    }
-    // Seal everything first, then send back to back. Sending each datagram as
-    // soon as it is sealed measured ~25% more CPU per packet (bench/voice-fanout):
-    // crypto and syscalls evict each other from the caches, and on loopback
-    // every send may wake the receiver anew.
-    for (let i = 0; i < n; i++) batch[i] = to[i]!.toClient.sealEncoded(header, payload);
-    for (let i = 0; i < n; i++) {
-      const l = to[i]!;
-      socket!.send(batch[i]!, l.port, l.address!);
-      batch[i] = EMPTY;
-    }
-    this.stats.forwarded += n + forwardedTcp;
-    this.stats.forwardedTcp += forwardedTcp;
-  }
-
-  /**
-   * A seal worker's datagrams for one fan-out. Listeners are checked again:
-   * whoever left the channel, ended the session or deafened since the packet
-   * came in gets nothing.
-   */
-  private sendSealed(ctx: PendingFanout, buf: ArrayBuffer, size: number, sealed: Uint8Array): void {
-    ctx.speaker.sealsInFlight--;
-    const socket = this.socket;
-    if (socket === null) return;
-    const members = this.channels.get(ctx.channelId);
-    if (members === undefined) return;
-    let sent = 0;
-    for (let i = 0; i < ctx.listeners.length; i++) {
-      const l = ctx.listeners[i]!;
-      if (sealed[i] !== 1 || !members.has(l) || l.address === null || l.conn.session.selfDeaf) continue;
-      socket.send(Buffer.from(buf, i * size, size), l.port, l.address);
-      sent++;
-    }
-    this.stats.forwarded += sent;
-    this.stats.forwardedSealedByWorker += sent;
-  }
-
   /** Drops an authenticated datagram (over its rate, or nowhere to go). */
   private drop(kind: DropKind): void {
     this.stats.dropped[kind]++;
@@ -409,12 +328,19 @@ export class VoiceLane {
 
   private sweep(): void {
     const now = Date.now();
+    // Silence is judged at the moment up to which the lane has read all its
+    // input (backlog-probe.ts), not at `now`: datagrams still queued behind
+    // our own backlog are not silence. After the event loop was blocked the
+    // sweep can run before the queue: then not at all this time.
+    const blocked = now - this.lastSweepAt > 3000;
+    this.lastSweepAt = now;
+    const judgedAt = this.backlog.barrier(now);
     for (const vs of this.byToken.values()) {
       // Ages reports out and sends changes held back by feedbackTiming.minIntervalMs.
       this.feedback.sweep(vs, now);
-      if (vs.udpActive && now - vs.lastUdpAt > this.config.voice.udpSilentMs) {
+      if (!blocked && vs.udpActive && judgedAt - vs.lastUdpAt > this.config.voice.udpSilentMs) {
         vs.udpActive = false;
-        this.log.warn({ sessionId: vs.session.sessionId, silentMs: now - vs.lastUdpAt }, 'voice UDP silent; sending voice over TLS');
+        this.log.warn({ sessionId: vs.session.sessionId, silentMs: judgedAt - vs.lastUdpAt, laneBehindMs: now - judgedAt }, 'voice UDP silent; sending voice over TLS');
       }
     }
     this.shedder.sweep(now);

@@ -66,6 +66,10 @@ export class VoiceSession implements BadMacBudget {
   channelId: number;
   /** The key behind toClient, for seal workers (voice.sealWorkers) that seal this client's packets off the main thread. */
   readonly toClientKey: Buffer;
+  /** Row of this session's key and address in the fan-out's SlotTable (native-fanout.ts); -1: none. */
+  slot = -1;
+  /** Whether the SlotTable holds the validated address (the native fan-out can send to it). */
+  nativeAddress = false;
   /** Fan-outs of this speaker posted to a seal worker and not yet sent. */
   sealsInFlight = 0;
   /** As a speaker: the latest voice.report about it from each listener (docs/PROTOCOL.md 12.5). */

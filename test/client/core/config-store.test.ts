@@ -48,7 +48,7 @@ test('missing files read as defaults, and nothing is written by reading', ({ sto
   assert.equal(s.output, { device: null, volume: 1 });
   assert.equal(s.voice, { mode: 'vad', vadThresholdDb: -45, vadHangoverMs: 300, pttKey: 'Space' });
   assert.equal(s.users, {});
-  assert.equal(s.plugins, { enabled: {} });
+  assert.equal(s.plugins, { enabled: {}, config: {} });
   assert.equal(store.loadPluginGrants(), {});
   assert.equal(store.knownHosts.all(), {});
   assert.is(existsSync(paths.configDir), false, 'reading creates nothing');
