@@ -8,11 +8,15 @@
 // A/B harness for the per-packet path. Prints one JSON line.
 //
 // Usage: node dist/bench/voice-fanout.js [--listeners 99] [--packets 3000]
-//          [--rounds 6] [--gap-ms 2] [--backends node,noble] [--payload 120]
+//          [--rounds 6] [--gap-ms 2] [--backends native,sodium,node,noble] [--payload 120]
+// 'native' is the native fan-out (native/sendmmsg: all copies sealed and sent
+// by sendmmsg in one call); the others seal each copy with that JS backend and
+// send it with its own dgram.send.
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +27,10 @@ import type { Connection, SessionInfo } from '../host/server/connection.js';
 import type { Hub } from '../host/server/hub.js';
 import { VoiceLane } from '../host/server/voice/voice-lane.js';
 import { sealPathResponse } from '../host/voice/path-packets.js';
-import { deriveVoiceKeys, VoiceCipher, type VoiceBackend } from '../host/voice/packet.js';
+import { nativeFanout } from '../host/server/voice/native-fanout.js';
+import { DEFAULT_VOICE_BACKEND, deriveVoiceKeys, VOICE_BACKENDS, VoiceCipher, voiceBackendAvailable, type VoiceBackend } from '../host/voice/packet.js';
+
+type Engine = VoiceBackend | 'native';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const median = (xs: number[]): number => {
@@ -59,7 +66,7 @@ interface Result {
   delivered: number;
 }
 
-async function measure(backend: VoiceBackend, listeners: number, packets: number, rounds: number, gapMs: number, payloadBytes: number): Promise<Result> {
+async function measure(engine: Engine, listeners: number, packets: number, rounds: number, gapMs: number, payloadBytes: number): Promise<Result> {
   const child = fork(fileURLToPath(import.meta.url), ['--sink', String(listeners)], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ask = <T>(m?: string): Promise<T> =>
     new Promise((resolve) => {
@@ -73,7 +80,8 @@ async function measure(backend: VoiceBackend, listeners: number, packets: number
   const log = { info: noop, warn: noop, debug: noop, error: noop, child: () => log } as unknown as Logger;
   const hub = { presenceListeners: [], tree: { get: () => ({ isVoice: true }) } } as unknown as Hub;
   const lane = new VoiceLane(config, hub, log);
-  lane.cryptoBackend = backend;
+  lane.cryptoBackend = engine === 'native' ? DEFAULT_VOICE_BACKEND : engine;
+  lane.fanout.useNative = engine === 'native';
   await lane.start(0);
   try {
     // listeners + 1 speaker (the last), all in channel 1
@@ -144,21 +152,25 @@ async function main(): Promise<void> {
       packets: { type: 'string', default: '3000' },
       rounds: { type: 'string', default: '6' },
       'gap-ms': { type: 'string', default: '2' },
-      backends: { type: 'string', default: 'node,noble' },
+      backends: { type: 'string', default: 'native,sodium,node,noble' },
       payload: { type: 'string', default: '120' },
     },
   });
   if (values.sink !== undefined) return sink(Number(values.sink));
   const listeners = Number(values.listeners);
-  const backends = values.backends!.split(',') as VoiceBackend[];
+  const backends = (values.backends!.split(',') as Engine[]).filter((b) => (b === 'native' ? nativeFanout !== null : voiceBackendAvailable(b as VoiceBackend)));
   const out: Record<string, unknown> = { bench: 'voice-fanout', listeners, payloadBytes: Number(values.payload), gapMs: Number(values['gap-ms']) };
   for (const b of backends) {
-    if (b !== 'node' && b !== 'noble') throw new Error(`unknown backend ${b}`);
+    if (b !== 'native' && !VOICE_BACKENDS.includes(b)) throw new Error(`unknown backend ${b}`);
     out[b] = await measure(b, listeners, Number(values.packets), Number(values.rounds), Number(values['gap-ms']), Number(values.payload));
   }
   if (backends.includes('node') && backends.includes('noble')) {
     out.ratioNobleOverNode = Math.round(((out.noble as Result).usPerForwarded / (out.node as Result).usPerForwarded) * 100) / 100;
   }
+  if (backends.includes('node') && backends.includes('native')) {
+    out.ratioNodeOverNative = Math.round(((out.node as Result).usPerForwarded / (out.native as Result).usPerForwarded) * 100) / 100;
+  }
+  out.loadAvg1 = Math.round(os.loadavg()[0]! * 100) / 100;
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 

@@ -15,6 +15,10 @@ export interface ReadyMessage {
   voicePort: number;
   fingerprint: string;
   backend: VoiceBackend | 'none';
+  /** How the server sends copies: 'sendmmsg' (native addon) or 'dgram'. */
+  fanout: 'sendmmsg' | 'dgram';
+  /** RSS right after start, before any client: the idle figure. */
+  idleRss: number;
 }
 
 export interface SnapshotMessage {

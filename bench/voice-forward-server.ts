@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { loadServerConfig } from '../host/config/server-config.js';
 import { HearthServer } from '../host/server/server.js';
 import { hashPassword } from '../host/server/password.js';
-import type { VoiceBackend } from '../host/voice/packet.js';
+import { VOICE_BACKENDS, type VoiceBackend } from '../host/voice/packet.js';
 import { BENCH_PASSWORD, benchUser, RAW_REGISTER_BYTES, type ParentMessage, type ReadyMessage, type SnapshotMessage } from './voice-forward-protocol.js';
 
 const send = (m: ReadyMessage | SnapshotMessage): void => {
@@ -31,13 +31,15 @@ async function main(): Promise<void> {
       clients: { type: 'string', default: '0' },
       backend: { type: 'string', default: 'node' },
       'seal-workers': { type: 'string', default: '0' },
+      fanout: { type: 'string', default: 'native' },
     },
   });
   const mode = values.mode === 'raw' ? 'raw' : 'hearth';
   const clients = Number(values.clients);
   const backend = values.backend as VoiceBackend;
   const sealWorkers = Number(values['seal-workers']);
-  if (backend !== 'node' && backend !== 'noble') throw new Error(`unknown backend ${backend}`);
+  if (!VOICE_BACKENDS.includes(backend)) throw new Error(`unknown backend ${backend}`);
+  const fanout = values.fanout === 'dgram' ? 'dgram' : 'native';
 
   let snapshotCounters: () => Pick<SnapshotMessage, 'received' | 'forwarded' | 'forwardedTcp' | 'dropped'>;
   let stop: () => Promise<void>;
@@ -56,6 +58,8 @@ async function main(): Promise<void> {
     const server = new HearthServer(config);
     const info = await server.start();
     server.voice.cryptoBackend = backend;
+    // 'dgram': the JS path (seal with the backend, one dgram.send per copy), the baseline for the addon.
+    if (fanout === 'dgram') server.voice.fanout.useNative = false;
     // One argon2 hash serves every account (same password): setup stays fast.
     const hash = await hashPassword(BENCH_PASSWORD);
     for (let i = 0; i < clients; i++) {
@@ -69,7 +73,7 @@ async function main(): Promise<void> {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
     };
-    send({ type: 'ready', mode, port: info.port, voicePort: info.voicePort, fingerprint: info.fingerprint, backend });
+    send({ type: 'ready', mode, port: info.port, voicePort: info.voicePort, fingerprint: info.fingerprint, backend, fanout: server.voice.fanout.useNative ? server.voice.stats.fanout.engine : 'dgram', idleRss: process.memoryUsage().rss });
   } else {
     const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
     const addrs: string[] = [];
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
     stop = async () => {
       socket.close();
     };
-    send({ type: 'ready', mode, port: 0, voicePort: socket.address().port, fingerprint: '', backend: 'none' });
+    send({ type: 'ready', mode, port: 0, voicePort: socket.address().port, fingerprint: '', backend: 'none', fanout: 'dgram', idleRss: process.memoryUsage().rss });
   }
 
   let stopping = false;

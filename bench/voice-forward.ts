@@ -18,7 +18,11 @@
 // Usage: node dist/bench/voice-forward.js [--seconds 5] [--configs 20x2,100x5,200x10]
 //          [--backend node|noble] [--baselines largest|all|none] [--warmup 1]
 //          [--payload 120] [--verify-every 64] [--profile DIR] [--seal-workers 0]
+//          [--fanout native|dgram] [--backend sodium|node|noble]
 // --seal-workers N sets the server's voice.sealWorkers (experimental).
+// --fanout dgram switches off the native fan-out (native/sendmmsg): every copy
+// sealed by the backend and sent with its own dgram.send. The largest
+// configuration's baselines include that path too (fanout_dgram).
 import { fork, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -26,7 +30,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ControlClient } from '../host/client/control/control-client.js';
-import { deriveVoiceKeys, HEADER_BYTES, MAX_PAYLOAD_BYTES, TAG_BYTES, VoiceCipher, type VoiceBackend } from '../host/voice/packet.js';
+import { DEFAULT_VOICE_BACKEND, deriveVoiceKeys, HEADER_BYTES, MAX_PAYLOAD_BYTES, TAG_BYTES, VOICE_BACKENDS, VoiceCipher, voiceBackendAvailable, type VoiceBackend } from '../host/voice/packet.js';
 import { PATH_CONTROL_BYTE, sealPathResponse } from '../host/voice/path-packets.js';
 import { BENCH_PASSWORD, benchUser, RAW_REGISTER_BYTES, type ParentMessage, type ReadyMessage, type SnapshotMessage } from './voice-forward-protocol.js';
 
@@ -41,11 +45,13 @@ interface Options {
   verifyEvery: number;
   profileDir: string | null;
   sealWorkers: number;
+  fanout: 'native' | 'dgram';
 }
 
 interface Measurement {
   mode: 'hearth' | 'raw';
   backend: VoiceBackend | 'none';
+  fanout: 'sendmmsg' | 'dgram';
   sealWorkers: number;
   clients: number;
   talkers: number;
@@ -53,6 +59,8 @@ interface Measurement {
   serverCpuUsPerForwardedPacket: number;
   serverCpuPercentOfOneCore: number;
   serverRssMiB: number;
+  /** RSS after start, before any client connected. */
+  serverRssIdleMiB: number;
   expected: number;
   delivered: number;
   lossPercent: number;
@@ -288,7 +296,7 @@ function talk(talkers: Client[], ms: number, voicePort: number, payload: Buffer)
 // ------------------------------------------------------------------------ run
 
 async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, backend: VoiceBackend, opts: Options): Promise<Measurement> {
-  const server = await ServerProcess.start(['--mode', mode, '--clients', String(clients), '--backend', backend, '--seal-workers', String(opts.sealWorkers)], opts.profileDir);
+  const server = await ServerProcess.start(['--mode', mode, '--clients', String(clients), '--backend', backend, '--seal-workers', String(opts.sealWorkers), '--fanout', opts.fanout], opts.profileDir);
   const { voicePort } = server.ready;
   serverVoicePort = voicePort;
   const expectedMax = Math.round((opts.seconds * 1000) / FRAME_MS) * talkers * (clients - 1);
@@ -377,6 +385,7 @@ async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, bac
     return {
       mode,
       backend: server.ready.backend,
+      fanout: server.ready.fanout,
       sealWorkers: mode === 'hearth' ? opts.sealWorkers : 0,
       clients,
       talkers,
@@ -384,6 +393,7 @@ async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, bac
       serverCpuUsPerForwardedPacket: round((cpu(s2) - cpu(s0)) / Math.max(1, forwarded), 3),
       serverCpuPercentOfOneCore: round(((cpu(s1) - cpu(s0)) / ((s1.atMs - s0.atMs) * 1000)) * 100, 1),
       serverRssMiB: round(s1.rss / 2 ** 20, 1),
+      serverRssIdleMiB: round(server.ready.idleRss / 2 ** 20, 1),
       expected,
       delivered: rx.delivered,
       lossPercent: round(expected === 0 ? 0 : (100 * (expected - rx.delivered)) / expected, 3),
@@ -408,13 +418,14 @@ async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, bac
 }
 
 function line(m: Measurement): Record<string, unknown> {
-  const { mode: _mode, clients, talkers, seconds, backend, sealWorkers, serverDropped, forwardedTcp, ...rest } = m;
+  const { mode: _mode, clients, talkers, seconds, backend, fanout, sealWorkers, serverDropped, forwardedTcp, ...rest } = m;
   return {
     bench: 'voice-forward',
     clients,
     talkers,
     seconds,
     backend,
+    fanout,
     ...(sealWorkers > 0 ? { sealWorkers } : {}),
     ...rest,
     ...(Object.keys(serverDropped).length > 0 ? { serverDropped } : {}),
@@ -427,17 +438,19 @@ async function main(): Promise<void> {
     options: {
       seconds: { type: 'string', default: '5' },
       configs: { type: 'string', default: '20x2,100x5,200x10' },
-      backend: { type: 'string', default: 'node' },
+      backend: { type: 'string', default: DEFAULT_VOICE_BACKEND },
       baselines: { type: 'string', default: 'largest' },
       warmup: { type: 'string', default: '1' },
       payload: { type: 'string', default: '120' },
       'verify-every': { type: 'string', default: '64' },
       profile: { type: 'string' },
       'seal-workers': { type: 'string', default: '0' },
+      fanout: { type: 'string', default: 'native' },
     },
   });
   const backend = values.backend as VoiceBackend;
-  if (backend !== 'node' && backend !== 'noble') throw new Error(`--backend must be node or noble, got ${values.backend}`);
+  if (!VOICE_BACKENDS.includes(backend) || !voiceBackendAvailable(backend)) throw new Error(`--backend must be one of ${VOICE_BACKENDS.filter(voiceBackendAvailable).join(', ')}, got ${values.backend}`);
+  if (values.fanout !== 'native' && values.fanout !== 'dgram') throw new Error('--fanout must be native or dgram');
   const baselines = values.baselines!;
   if (!['largest', 'all', 'none'].includes(baselines)) throw new Error('--baselines must be largest, all or none');
   const opts: Options = {
@@ -447,6 +460,7 @@ async function main(): Promise<void> {
     verifyEvery: Math.max(1, Number(values['verify-every'])),
     profileDir: values.profile ?? null,
     sealWorkers: Number(values['seal-workers']),
+    fanout: values.fanout,
   };
   if (!Number.isInteger(opts.sealWorkers) || opts.sealWorkers < 0) throw new Error('bad --seal-workers');
   if (!(opts.seconds > 0) || !(opts.payloadBytes >= 1 && opts.payloadBytes <= MAX_PAYLOAD_BYTES)) throw new Error('bad --seconds or --payload');
@@ -459,15 +473,30 @@ async function main(): Promise<void> {
     return { clients, talkers };
   });
   const largest = configs.reduce((a, b) => (b.clients * b.talkers > a.clients * a.talkers ? b : a));
-  const other: VoiceBackend = backend === 'node' ? 'noble' : 'node';
+  // The baseline backend: node:crypto against the default (sodium), else noble.
+  const other: VoiceBackend = backend === 'node' ? (voiceBackendAvailable('sodium') ? 'sodium' : 'noble') : 'node';
 
   for (const cfg of configs) {
     const m = await run('hearth', cfg.clients, cfg.talkers, backend, opts);
     const out = line(m);
     if (baselines === 'all' || (baselines === 'largest' && cfg === largest)) {
-      const alt = await run('hearth', cfg.clients, cfg.talkers, other, opts);
+      // The other backend on the JS path: with the native fan-out on, the backend seals no copy at all.
+      const alt = await run('hearth', cfg.clients, cfg.talkers, other, { ...opts, fanout: 'dgram' });
+      const js = opts.fanout === 'native' ? await run('hearth', cfg.clients, cfg.talkers, backend, { ...opts, fanout: 'dgram' }) : null;
       const raw = await run('raw', cfg.clients, cfg.talkers, backend, opts);
       out.baselines = {
+        ...(js !== null
+          ? {
+              fanout_dgram: {
+                serverCpuUsPerForwardedPacket: js.serverCpuUsPerForwardedPacket,
+                serverCpuPercentOfOneCore: js.serverCpuPercentOfOneCore,
+                lossPercent: js.lossPercent,
+                latencyMsP50: js.latencyMsP50,
+                latencyMsP99: js.latencyMsP99,
+                lateOver100msPercent: js.lateOver100msPercent,
+              },
+            }
+          : {}),
         [`backend_${other}`]: {
           serverCpuUsPerForwardedPacket: alt.serverCpuUsPerForwardedPacket,
           serverCpuPercentOfOneCore: alt.serverCpuPercentOfOneCore,
@@ -487,6 +516,7 @@ async function main(): Promise<void> {
         },
       };
       out[`ratio_${other}OverThis`] = round(alt.serverCpuUsPerForwardedPacket / m.serverCpuUsPerForwardedPacket, 2);
+      if (js !== null) out.ratioDgramOverThis = round(js.serverCpuUsPerForwardedPacket / m.serverCpuUsPerForwardedPacket, 2);
       out.ratioThisOverRawUdp = round(m.serverCpuUsPerForwardedPacket / raw.serverCpuUsPerForwardedPacket, 2);
     }
     process.stdout.write(JSON.stringify(out) + '\n');

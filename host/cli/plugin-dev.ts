@@ -146,9 +146,9 @@ Try it: ${k.try}.
 
 ## Edit
 
-- Hooks are exported functions named \`on_chat\`, \`on_join\`, \`on_leave\`,
+- Hooks are ${lang === 'js' ? 'top-level function declarations' : lang === 'c' ? 'functions declared with \`HEARTH_HOOK(name)\`' : 'exported functions'} named \`on_chat\`, \`on_join\`, \`on_leave\`,
   \`on_command\`, \`on_timer\`, \`on_audio\`, \`on_audio_raw\`; list the ones you
-  export in \`manifest.json\` (\`"hooks"\`), chat commands in \`"commands"\`.
+  ${lang === 'js' ? 'define' : 'export'} in \`manifest.json\` (\`"hooks"\`), chat commands in \`"commands"\`.
 - Each host function needs a capability in \`"capabilities"\`: \`state.read\`,
   \`chat.intercept\`, \`chat.inject\`, \`audio.intercept\`, \`storage\`,
   \`moderation\`, \`log\`, \`config.read\`. Ask only for what you use.

@@ -40,7 +40,7 @@ test('install shows what a plugin asks for and refuses without an explicit grant
     assert.ok(existsSync(join(data, 'plugins', 'wordfilter', 'manifest.json')));
 
     const list = await hearth(['plugin', 'list', '--data', data]);
-    assert.match(list.stdout, /wordfilter\s+\S+\s+yes\s+chat\.intercept,storage\s+ok/);
+    assert.match(list.stdout, /wordfilter\s+\S+\s+yes\s+chat\.intercept,storage\s+-\s+not loaded yet/, "installed, not yet loaded by a server (the status column shows the runtime state)");
     assert.is((await hearth(['plugin', 'disable', 'wordfilter', '--data', data])).code, 0);
     assert.match((await hearth(['plugin', 'list', '--data', data])).stdout, /wordfilter\s+\S+\s+no/);
     assert.is((await hearth(['plugin', 'enable', 'nosuch', '--data', data])).code, 1);

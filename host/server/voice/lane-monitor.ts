@@ -33,6 +33,8 @@ export interface VoiceStats {
   keepalives: number;
   forwarded: number;
   forwardedTcp: number;
+  /** Sessions moved to the TLS fallback because no UDP came from them for voice.udpSilentMs. */
+  udpSilentFallbacks: number;
   /** Of `forwarded`: sealed by a seal worker (voice.sealWorkers). */
   forwardedSealedByWorker: number;
   /** AEAD opens attempted (cheap checks passed); unknown-token garbage must never get here. */

@@ -97,6 +97,7 @@ export class VoiceLane {
       keepalives: 0,
       forwarded: 0,
       forwardedTcp: 0,
+      udpSilentFallbacks: 0,
       forwardedSealedByWorker: 0,
       aeadOpens: 0,
       dropped: Object.fromEntries(DROP_KINDS.map((k) => [k, 0])) as Record<DropKind, number>,
@@ -340,6 +341,7 @@ export class VoiceLane {
       this.feedback.sweep(vs, now);
       if (!blocked && vs.udpActive && judgedAt - vs.lastUdpAt > this.config.voice.udpSilentMs) {
         vs.udpActive = false;
+        this.stats.udpSilentFallbacks++;
         this.log.warn({ sessionId: vs.session.sessionId, silentMs: judgedAt - vs.lastUdpAt, laneBehindMs: now - judgedAt }, 'voice UDP silent; sending voice over TLS');
       }
     }
