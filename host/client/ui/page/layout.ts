@@ -7,10 +7,14 @@ import type { ClientSnapshot, LayoutNode, LayoutTree, WidgetName } from './types
 import { WIDGET_RENDERERS } from './widgets/index.js';
 
 function tabsNode(n: Extract<LayoutNode, { kind: 'tabs' }>, path: string, s: ClientSnapshot, level: number): VElement {
-  const sel = Math.min(ui.tabs.get(path) ?? 0, n.tabs.length - 1);
+  // The chosen tab is remembered by the tab list's name, not by its place in
+  // the tree: a layout that adds a notice above it (an error appeared) moves
+  // it, and the person's choice must not jump back to the first tab.
+  const remember = n.label ? `label:${n.label}` : path;
+  const sel = Math.min(ui.tabs.get(remember) ?? 0, n.tabs.length - 1);
   const id = (i: number, what: 'tab' | 'panel'): string => `${path}-${what}${i}`;
   const choose = (i: number, focus: boolean): void => {
-    ui.tabs.set(path, i);
+    ui.tabs.set(remember, i);
     invalidate();
     if (focus) document.getElementById(id(i, 'tab'))?.focus();
   };
