@@ -66,7 +66,12 @@ export async function createLogger(opts: LogOptions): Promise<HostLogger> {
   })) as unknown as RollStream;
 
   const streamLevel = level === 'silent' ? 'fatal' : level;
-  const streams: StreamEntry[] = [{ level: streamLevel, stream: roll }];
+  // A line logged after close() (a worker's exit event, a late timer while the
+  // server stops) is dropped: writing to the ended file stream would throw
+  // "SonicBoom destroyed" out of pino and crash the process on its way out.
+  let closed = false;
+  const toFile = { write: (line: string): void => void (closed ? undefined : roll.write(line)) };
+  const streams: StreamEntry[] = [{ level: streamLevel, stream: toFile as unknown as RollStream }];
   const pretty = opts.pretty ?? Boolean(process.stderr.isTTY);
   if (pretty) {
     streams.push({
@@ -85,7 +90,6 @@ export async function createLogger(opts: LogOptions): Promise<HostLogger> {
     pino.multistream(streams, { dedupe: false }),
   );
 
-  let closed = false;
   return {
     logger,
     close: () =>
