@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['voice-crypto', 'voice-fanout', 'voice-forward', 'plugin-call', 'audio-chain', 'client-frame', 'playback', 'latency', 'ui-render', 'speaking-light', 'dsp-quality', 'abuse'];
+const BENCHES = ['voice-crypto', 'voice-fanout', 'voice-forward', 'plugin-call', 'audio-chain', 'client-frame', 'playback', 'latency', 'ui-render', 'speaking-light', 'dsp-quality', 'dsp-order', 'abuse'];
 
 let failed = 0;
 for (const name of BENCHES) {

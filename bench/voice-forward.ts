@@ -18,7 +18,9 @@
 // Usage: node dist/bench/voice-forward.js [--seconds 5] [--configs 20x2,100x5,200x10]
 //          [--backend node|noble] [--baselines largest|all|none] [--warmup 1]
 //          [--payload 120] [--verify-every 64] [--profile DIR] [--seal-workers 0]
-//          [--fanout native|dgram] [--backend sodium|node|noble]
+//          [--fanout native|dgram] [--backend sodium|node|noble] [--server-node-args=...]
+// --server-node-args passes node/V8 flags to the server process, e.g.
+// "--max-semi-space-size=1" (docs/OPERATIONS.md: memory).
 // --seal-workers N sets the server's voice.sealWorkers (experimental).
 // --fanout dgram switches off the native fan-out (native/sendmmsg): every copy
 // sealed by the backend and sent with its own dgram.send. The largest
@@ -46,6 +48,7 @@ interface Options {
   profileDir: string | null;
   sealWorkers: number;
   fanout: 'native' | 'dgram';
+  serverNodeArgs: string[];
 }
 
 interface Measurement {
@@ -75,6 +78,7 @@ interface Measurement {
   forwardedTcp: number;
   /** 1-minute load average when the window started: the machine is shared, so say how busy it was. */
   loadAvg1: number;
+  serverNodeArgs?: string;
 }
 
 interface Client {
@@ -111,10 +115,10 @@ class ServerProcess {
     });
   }
 
-  static async start(args: string[], profileDir: string | null): Promise<ServerProcess> {
+  static async start(args: string[], profileDir: string | null, nodeArgs: string[]): Promise<ServerProcess> {
     const script = fileURLToPath(new URL('./voice-forward-server.js', import.meta.url));
     const child = fork(script, args, {
-      execArgv: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      execArgv: [...nodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const ready = await new Promise<ReadyMessage>((resolve, reject) => {
@@ -296,7 +300,7 @@ function talk(talkers: Client[], ms: number, voicePort: number, payload: Buffer)
 // ------------------------------------------------------------------------ run
 
 async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, backend: VoiceBackend, opts: Options): Promise<Measurement> {
-  const server = await ServerProcess.start(['--mode', mode, '--clients', String(clients), '--backend', backend, '--seal-workers', String(opts.sealWorkers), '--fanout', opts.fanout], opts.profileDir);
+  const server = await ServerProcess.start(['--mode', mode, '--clients', String(clients), '--backend', backend, '--seal-workers', String(opts.sealWorkers), '--fanout', opts.fanout], opts.profileDir, opts.serverNodeArgs);
   const { voicePort } = server.ready;
   serverVoicePort = voicePort;
   const expectedMax = Math.round((opts.seconds * 1000) / FRAME_MS) * talkers * (clients - 1);
@@ -406,6 +410,7 @@ async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, bac
       serverDropped: dropped,
       forwardedTcp: s2.forwardedTcp - s0.forwardedTcp,
       loadAvg1: round(loadAvg1, 2),
+      ...(opts.serverNodeArgs.length > 0 ? { serverNodeArgs: opts.serverNodeArgs.join(' ') } : {}),
     };
   } finally {
     if (keepaliveTimer) clearInterval(keepaliveTimer);
@@ -446,6 +451,7 @@ async function main(): Promise<void> {
       profile: { type: 'string' },
       'seal-workers': { type: 'string', default: '0' },
       fanout: { type: 'string', default: 'native' },
+      'server-node-args': { type: 'string', default: '' },
     },
   });
   const backend = values.backend as VoiceBackend;
@@ -461,6 +467,7 @@ async function main(): Promise<void> {
     profileDir: values.profile ?? null,
     sealWorkers: Number(values['seal-workers']),
     fanout: values.fanout,
+    serverNodeArgs: values['server-node-args']!.split(/\s+/).filter((a) => a !== ''),
   };
   if (!Number.isInteger(opts.sealWorkers) || opts.sealWorkers < 0) throw new Error('bad --seal-workers');
   if (!(opts.seconds > 0) || !(opts.payloadBytes >= 1 && opts.payloadBytes <= MAX_PAYLOAD_BYTES)) throw new Error('bad --seconds or --payload');

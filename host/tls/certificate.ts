@@ -5,7 +5,9 @@
 import { webcrypto, X509Certificate, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as x509 from '@peculiar/x509';
+// Loaded only to generate a certificate (first run): @peculiar/x509 and its
+// ASN.1 stack cost a running server several MB of memory it never uses again.
+import type * as X509 from '@peculiar/x509';
 
 export interface TlsIdentity {
   key: string;
@@ -23,7 +25,8 @@ export function fingerprintOf(certPemOrDer: string | Buffer): string {
 }
 
 async function generate(commonName: string): Promise<{ key: string; cert: string }> {
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  const x509: typeof X509 = await import('@peculiar/x509');
+  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof X509.cryptoProvider.set>[0]);
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const now = new Date();
@@ -33,7 +36,7 @@ async function generate(commonName: string): Promise<{ key: string; cert: string
     notBefore: new Date(now.getTime() - 60_000),
     notAfter: new Date(now.getTime() + 20 * 365 * 24 * 3600_000),
     signingAlgorithm: alg,
-    keys: keys as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
+    keys: keys as unknown as Parameters<typeof X509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
     extensions: [new x509.BasicConstraintsExtension(false, undefined, true)],
   });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);

@@ -54,10 +54,11 @@ export function voiceBackendAvailable(b: VoiceBackend): boolean {
 /**
  * Measured at 120-byte payloads, Node 20.20 / OpenSSL 3, 2-core AMD EPYC VM
  * (shared, so ranges over several runs):
- * - one seal: sodium-native 1.6 µs, node:crypto 4.2-9.3 µs (creating the
- *   Cipheriv alone is ~2.8 µs: node:crypto cannot re-key a cipher object),
- *   @noble/ciphers 7.2-17.9 µs; all produce identical bytes
- *   (test/voice/vectors.test.ts).
+ * - bench/voice-crypto, one seal / open: sodium-native 1.5 / 1.6 µs,
+ *   node:crypto 5.3 / 5.7 µs (creating the Cipheriv alone is ~2.8 µs:
+ *   node:crypto cannot re-key a cipher object), @noble/ciphers 8.3 / 10.2 µs;
+ *   all produce identical bytes (test/voice/vectors.test.ts, and RFC 8439's
+ *   vector in test/voice/aead-backends.test.ts).
  * So sodium-native is the default where it loads, node:crypto the fallback.
  * Noble stays as a pure-JS reference and cross-check for the vectors. The
  * server's fan-out seals in native code of its own when that is built

@@ -31,8 +31,8 @@ test.before.each(async (ctx) => {
   ctx.listener = await RawVoiceClient.connect(ctx.t, 'listener');
   await ctx.speaker.establish();
   await ctx.listener.establish();
-  // Let a few probes come back (the lane trusts them only then).
-  await eventually(() => ctx.t.server.voice.stats.backlog.probesSeen > 2, 2000, 'backlog probes seen');
+  // The lane trusts its backlog figures only once a probe came back (or it saw itself idle).
+  await eventually(() => ctx.t.server.voice.backlog.trusted, 2000, 'backlog figures trusted');
 });
 test.after.each(async (ctx) => {
   ctx.speaker.close();

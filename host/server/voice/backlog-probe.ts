@@ -21,8 +21,11 @@
 //   drops voice unopened (a jitter buffer would discard it anyway), which
 //   costs next to nothing and so drains the backlog fast; keep-alives and
 //   path packets are still processed.
-// A probe is never answered, and one that does not come from our own socket
-// with the secret is just another bad datagram. If no probe has come back for
+// While nothing arrives there is no queue: then no probe is sent (an idle
+// server is not woken 20 times a second), and the barrier simply follows the
+// clock, since an interval in which the loop ran and read nothing means
+// nothing was waiting. A probe is never answered, and one that does not come
+// from our own socket with the secret is just another bad datagram. If no probe has come back for
 // a long while (lost, or no loopback), the lane falls back to judging at "now"
 // and drops nothing as stale.
 import { randomBytes } from 'node:crypto';
@@ -52,7 +55,7 @@ export interface BacklogStats {
 }
 
 export class BacklogProbe {
-  readonly settings: BacklogSettings = { intervalMs: 25, staleMs: 200, giveUpMs: 15_000 };
+  readonly settings: BacklogSettings = { intervalMs: 50, staleMs: 200, giveUpMs: 15_000 };
   readonly stats: BacklogStats = { probesSent: 0, probesSeen: 0, lagMs: 0, maxLagMs: 0 };
   /** True while what the lane reads has waited more than staleMs (updated per probe and per interval, read per datagram). */
   stale = false;
@@ -71,8 +74,14 @@ export class BacklogProbe {
   private fromPort = -1;
   private targetAddress = '';
   private targetPort = 0;
+  private lastTickAt = 0;
+  private trafficAtLastTick = -1;
 
-  constructor(private readonly log: Logger) {
+  /** `traffic`: the lane's count of datagrams read (probes not included). */
+  constructor(
+    private readonly log: Logger,
+    private readonly traffic: () => number,
+  ) {
     const r = randomBytes(8);
     this.secretHi = r.readUInt32BE(0);
     this.secretLo = r.readUInt32BE(4);
@@ -143,8 +152,13 @@ export class BacklogProbe {
     return this.working(now) ? this.barrierAt : now;
   }
 
+  /** Whether the figures are in use (probes have come back, or the lane has seen that it is idle). */
+  get trusted(): boolean {
+    return this.working(Date.now());
+  }
+
   private working(now: number): boolean {
-    if (this.sender === null || this.stats.probesSeen === 0) return false;
+    if (this.sender === null || (this.stats.probesSeen === 0 && this.barrierAt === 0)) return false;
     // Outstanding for too long: lost, or a backlog so deep that the figures mean nothing any more.
     return !(this.seen < this.sent && now - this.sentAt[this.seen % RING]! > this.settings.giveUpMs);
   }
@@ -152,6 +166,17 @@ export class BacklogProbe {
   private tick(): void {
     const now = Date.now();
     const sender = this.sender;
+    const traffic = this.traffic();
+    const idle = traffic === this.trafficAtLastTick && this.seen === this.sent;
+    this.trafficAtLastTick = traffic;
+    const previousTick = this.lastTickAt;
+    this.lastTickAt = now;
+    if (idle && previousTick !== 0) {
+      // The loop ran since the last tick and read nothing, with no probe out: nothing was queued then.
+      this.barrierAt = previousTick;
+      this.update(now);
+      return;
+    }
     if (sender !== null) {
       // Fewer than RING outstanding, or the ring would overwrite send times still needed.
       if (this.sent - this.seen >= RING) this.seen = this.sent - RING + 1;

@@ -5,8 +5,9 @@
 // Per fan-out, in order of preference:
 // 1. native (native-fanout.ts, when built): every UDP copy sealed into one
 //    preallocated buffer and sent with sendmmsg(2), in one call. Nothing is
-//    allocated per copy. bench/voice-fanout measured one dgram.send at
-//    ~5-8 µs a copy against ~2.8 µs per copy for one sendmmsg of 99.
+//    allocated per copy. bench/voice-forward 200x10 (load 1): 5.4 µs of
+//    server CPU per copy, against 7.5 µs with path 2 and 12.2 µs with
+//    node:crypto + dgram.send (the path before).
 // 2. JS: each copy sealed with the lane's backend (sodium-native by default)
 //    into the same preallocated buffer, then one dgram.send per copy.
 // 3. Voice workers (voice.sealWorkers, experimental): large fan-outs sealed in
@@ -144,8 +145,9 @@ export class Fanout {
 
   /**
    * Sends `speaker`'s packet (its header as it came, the opened payload) to
-   * every member of `listeners` but the speaker and the self-deafened.
-   * Returns false, after counting why, when nothing may be forwarded.
+   * every member of `listeners` but the speaker and the self-deafened; a
+   * muted speaker or a channel that is not a voice channel is counted as a
+   * drop instead.
    */
   forward(speaker: VoiceSession, header: Buffer, payload: Buffer, listeners: Iterable<VoiceSession> | undefined): void {
     const s = speaker.session;
@@ -224,9 +226,9 @@ export class Fanout {
       if (m === 0) return;
       const result = this.result;
       result[1] = 0;
-      this.stats.sendmmsgCalls++;
       let done: number;
       if (socket.getSendQueueCount() === 0) {
+        this.stats.sendmmsgCalls++;
         done = addon.sealAndSend(this.fd!, this.table.keys, this.table.addrs, this.slots, m, header, payload, out, result);
         this.stats.sendmmsgCopies += done - result[1]!;
       } else {

@@ -90,7 +90,7 @@ export class VoiceLane {
     private readonly log: Logger,
   ) {
     this.paths = new PathValidator(log, (dg, port, address) => this.socket?.send(dg, port, address));
-    this.backlog = new BacklogProbe(log);
+    this.backlog = new BacklogProbe(log, () => this.stats.received);
     this.stats = {
       received: 0,
       authenticated: 0,
@@ -219,15 +219,13 @@ export class VoiceLane {
   /** A datagram from UDP (address set) or from the TLS tunnel (address null). */
   onDatagram(msg: Buffer, address: string | null, port: number): void {
     const stats = this.stats;
-    stats.received++;
     const len = msg.length;
+    // The lane's own backlog probe (smaller than any voice datagram, so no cost for the others): not counted as traffic.
+    if (len === PROBE_BYTES && address !== null && this.backlog.isProbe(msg, address, port)) return this.backlog.onProbe(msg, Date.now());
+    stats.received++;
     // Up to the AEAD open: a few byte reads and Map lookups; nothing is
     // allocated and the clock is read only for a source already known bad.
-    if (len < MIN_DATAGRAM_BYTES) {
-      // The lane's own backlog probe is smaller than any voice datagram: no cost for the others.
-      if (len === PROBE_BYTES && address !== null && this.backlog.isProbe(msg, address, port)) return this.backlog.onProbe(msg, Date.now());
-      return this.reject('truncated', address);
-    }
+    if (len < MIN_DATAGRAM_BYTES) return this.reject('truncated', address);
     if (len > MAX_DATAGRAM_BYTES) return this.reject('oversize', address);
     const vs = this.byToken.get(msg.readUInt32BE(0));
     // A session's own validated path is never shed (its client may share an IP with a flood).
