@@ -36,11 +36,12 @@ test('a main thread busy 200 ms of every second makes no audio frame late and no
   const r = JSON.parse(out.trim().split('\n').pop()!) as { a: Record<string, number>; b: Record<string, number>; heard: { received: number; lost: number; late: number } };
   process.stderr.write(`busy main thread: ${JSON.stringify(r)}\n`);
   assert.ok(r.a.ticks! >= 240, `A ticked ${r.a.ticks} times in 5 s`);
-  // Zero late ticks (over 10 ms) is the usual result. On this 2-core VM about one run in five
-  // shows one tick 10-16 ms late, from the OS scheduling the two engine threads and V8's
-  // helper threads on the one free core; none has missed its 20 ms slot (no underrun below).
+  // Zero late ticks (over 10 ms) is the usual result. On this 2-core VM some runs show one to
+  // three ticks 10-16 ms late, from the OS scheduling the two engine threads and V8's helper
+  // threads on the one free core; none has missed its 20 ms slot (no underrun below). An
+  // engine that waited on the busy main thread would be late ~50 times (10 frames a second).
   for (const [who, c] of [['A', r.a], ['B', r.b]] as const) {
-    assert.ok(c.lateFrames! <= 1, `${who}: ${c.lateFrames} late frames`);
+    assert.ok(c.lateFrames! <= 3, `${who}: ${c.lateFrames} late frames`);
     assert.ok(c.maxLateMs! < 20, `${who}: a tick ran ${c.maxLateMs} ms late (a whole frame)`);
   }
   assert.is(r.a.underruns, 0, 'A: underruns');
