@@ -18,6 +18,7 @@
 // Everything is seeded (mulberry32), so a case is the same on every run.
 import { join } from 'node:path';
 import { readWav } from '../client/audio/wav.js';
+import { fftInPlace } from './spectral.js';
 
 export interface RoomOptions {
   rt60S: number;
@@ -92,41 +93,6 @@ export function roomImpulseResponse(o: RoomOptions, sampleRate = 48000): Float32
   return h;
 }
 
-// In-place radix-2 complex FFT (re, im of length 2^k); inverse unscaled.
-function fft(re: Float64Array, im: Float64Array, inverse: boolean): void {
-  const n = re.length;
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      [re[i], re[j]] = [re[j]!, re[i]!];
-      [im[i], im[j]] = [im[j]!, im[i]!];
-    }
-  }
-  for (let len = 2; len <= n; len <<= 1) {
-    const ang = ((inverse ? 2 : -2) * Math.PI) / len;
-    const wr = Math.cos(ang);
-    const wi = Math.sin(ang);
-    for (let i = 0; i < n; i += len) {
-      let cr = 1;
-      let ci = 0;
-      for (let k = 0; k < len / 2; k++) {
-        const a = i + k;
-        const b = a + len / 2;
-        const xr = re[b]! * cr - im[b]! * ci;
-        const xi = re[b]! * ci + im[b]! * cr;
-        re[b] = re[a]! - xr;
-        im[b] = im[a]! - xi;
-        re[a]! += xr;
-        im[a]! += xi;
-        const t = cr * wr - ci * wi;
-        ci = cr * wi + ci * wr;
-        cr = t;
-      }
-    }
-  }
-}
 
 /** Linear convolution (length x + h - 1) by FFT overlap-add, in double precision. */
 export function convolve(x: Float32Array, h: Float32Array): Float32Array {
@@ -138,7 +104,7 @@ export function convolve(x: Float32Array, h: Float32Array): Float32Array {
   const hr = new Float64Array(n);
   const hi = new Float64Array(n);
   for (let i = 0; i < h.length; i++) hr[i] = h[i]!;
-  fft(hr, hi, false);
+  fftInPlace(hr, hi);
   const re = new Float64Array(n);
   const im = new Float64Array(n);
   for (let at = 0; at < x.length; at += block) {
@@ -146,13 +112,13 @@ export function convolve(x: Float32Array, h: Float32Array): Float32Array {
     im.fill(0);
     const m = Math.min(block, x.length - at);
     for (let i = 0; i < m; i++) re[i] = x[at + i]!;
-    fft(re, im, false);
+    fftInPlace(re, im);
     for (let k = 0; k < n; k++) {
       const r = re[k]! * hr[k]! - im[k]! * hi[k]!;
       im[k] = re[k]! * hi[k]! + im[k]! * hr[k]!;
       re[k] = r;
     }
-    fft(re, im, true);
+    fftInPlace(re, im, true);
     const end = Math.min(n, out.length - at);
     for (let i = 0; i < end; i++) out[at + i]! += re[i]! / n;
   }

@@ -3,8 +3,8 @@
 // at one sample rate; "dBFS" is relative to a full-scale square wave (a
 // signal of RMS 1), so a full-scale sine is −3 dBFS.
 
-/** In-place radix-2 complex FFT (forward, unnormalised); re.length must be a power of two. */
-export function fftInPlace(re: Float64Array, im: Float64Array): void {
+/** In-place radix-2 complex FFT (unnormalised; `inverse` flips the sign of the exponent); re.length must be a power of two. */
+export function fftInPlace(re: Float64Array, im: Float64Array, inverse = false): void {
   const n = re.length;
   for (let i = 1, j = 0; i < n; i++) {
     let bit = n >> 1;
@@ -17,7 +17,7 @@ export function fftInPlace(re: Float64Array, im: Float64Array): void {
   }
   for (let size = 2; size <= n; size <<= 1) {
     const half = size >> 1;
-    const ang = (-2 * Math.PI) / size;
+    const ang = ((inverse ? 2 : -2) * Math.PI) / size;
     const wr = Math.cos(ang);
     const wi = Math.sin(ang);
     for (let start = 0; start < n; start += size) {
