@@ -113,6 +113,9 @@ step('connect, open the Plugins tab: gain is listed with what it may do, not gra
     await until(page, `document.querySelector('li.plugin[data-plugin="${id}"]')?.dataset.status === 'running'`, T);
     const item = page.locator(`li.plugin[data-plugin="${id}"]`);
     await item.getByRole('group', { name: new RegExp(`${name} settings`, 'i') }).waitFor();
+    // Part of Hearth: switched off, never revoked (no Revoke button to press in vain).
+    await item.getByText('Part of Hearth').waitFor();
+    assert.is(await item.getByRole('button', { name: /^Revoke/ }).count(), 0, `${id}: no Revoke`);
   }
   await page.locator('li.plugin[data-plugin="ns"]').getByRole('definition').first().waitFor();
   await screenshot(page, 'plugins-01-not-granted');

@@ -323,6 +323,7 @@ export class ClientPlugins {
         reason,
         figures: r ? { state: r.state, calls: r.calls, overruns: r.overruns, bypassed: r.bypassed, faults: r.faults, lastUs: r.lastUs, published: r.published ?? {} } : null,
         error: e.error,
+        firstParty: firstParty(e),
         settings: e.spec ? settingsOf(e.spec.manifest.config.schema, e.spec.config) : [],
       };
     });

@@ -121,6 +121,8 @@ export interface ClientPluginView {
   figures: { state: string; calls: number; overruns: number; bypassed: number; faults: number; lastUs: number; published: Record<string, number> } | null;
   /** The last refused action on it (an unknown capability in plugin.grant, ...). */
   error: string | null;
+  /** Part of Hearth (the shipped echo canceller and noise suppressor): granted with the package; switched off, never revoked. */
+  firstParty: boolean;
   /** Its settings a person can change (the manifest's number and boolean config properties) with their current values; `plugin.config` sets them. */
   settings: PluginSetting[];
 }

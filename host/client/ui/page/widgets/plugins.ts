@@ -89,7 +89,9 @@ function clientPluginItem(p: ClientPlugin, idp: string): VElement {
     h(
       'div',
       { class: 'actions', style: 'flex: 0 1 22rem; justify-content: flex-end' },
-      managed && p.sha256 !== null && p.requested.length
+      p.firstParty
+        ? h('span', { class: 'small muted' }, 'Part of Hearth')
+        : managed && p.sha256 !== null && p.requested.length
         ? missing.length
           ? button(grantText, () => send({ type: 'plugin.grant', pluginId: p.id, capabilities: p.requested.slice() }), { 'aria-label': grantText, style: 'white-space: normal; text-align: left' })
           : button('Revoke', () => send({ type: 'plugin.revoke', pluginId: p.id }), { 'aria-label': `Revoke what ${p.name} was granted` })
