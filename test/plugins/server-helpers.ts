@@ -7,6 +7,7 @@ import { installPlugin, readPluginSource } from '../../host/server/plugins/insta
 import { sha256Hex } from '../../host/plugins/manifest.js';
 import { tempDir, type TestServer } from '../helpers/server.js';
 import { testGuestWasm } from './helpers.js';
+import { encodeU32 } from '../../host/plugins/wasm-structure.js';
 
 export interface GuestSpec {
   id: string;
@@ -52,16 +53,8 @@ export const guest = (name: string, spec: Omit<GuestSpec, 'id' | 'wasm'> & { id?
 
 // ---- hand-made modules (there is no wat2wasm here) ---------------------------
 
-const leb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-};
+// Unsigned LEB128, the same encoder the structure check's own tests rely on.
+const leb = encodeU32;
 const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
 const name = (s: string): number[] => [...leb(s.length), ...Buffer.from(s)];
 

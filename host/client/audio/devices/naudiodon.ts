@@ -125,7 +125,7 @@ export function quitStream(s: AudioStream): Promise<void> {
 
 export function openStream(na: Naudiodon, dir: 'inOptions' | 'outOptions', options: Record<string, unknown>): AudioStream {
   const s = na.AudioIO({ [dir]: { sampleFormat: na.SampleFormatFloat32, sampleRate: SAMPLE_RATE, closeOnError: false, ...options } });
-  // naudiodon's own 'error' listener only console.error()s; ours decides.
+  // naudiodon's own 'error' listener only prints to stderr; ours decides.
   s.removeAllListeners('error');
   return s;
 }
