@@ -1,20 +1,19 @@
 // The one logging module of the host. Structured JSON goes to rolling `.log`
-// files under <data>/logs (pino-roll, rolled by size and by time, a bounded
-// number kept); an interactive terminal also gets readable output (pino-pretty).
+// files under <data>/logs (rolling-file.ts: rolled by size and by time, a
+// bounded number kept); an interactive terminal also gets readable output
+// (pino-pretty, loaded only then: a server under systemd never pays for it).
 // Streams run on the main thread on purpose: audio has its own worker thread,
 // and an in-thread stream can be flushed deterministically on shutdown.
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import pino, { type Logger, type DestinationStream, type StreamEntry } from 'pino';
-import pinoRoll from 'pino-roll';
-import pinoPretty from 'pino-pretty';
+import { mkdirSync } from 'node:fs';
+import pino, { type Logger, type StreamEntry } from 'pino';
+import { parseSize, RollingFile } from './rolling-file.js';
 
 export type { Logger } from 'pino';
 
 export interface LogOptions {
   /** Directory that receives the rolling files (normally <data>/logs). */
   dir: string;
-  /** Base file name; pino-roll appends `.N.log`. */
+  /** Base file name; files are `<name>.<N>.log`. */
   name?: string;
   level?: pino.LevelWithSilent;
   /** Roll when a file reaches this size ("10m", "512k"). */
@@ -33,47 +32,26 @@ export interface HostLogger {
   close(): Promise<void>;
 }
 
-type RollStream = DestinationStream & {
-  flushSync?: () => void;
-  end: () => void;
-  once: (ev: string, cb: () => void) => void;
-};
-
-/**
- * pino-roll's `limit.count` only prunes files the current process rolled, so
- * files from earlier runs would pile up across restarts; prune them at start.
- */
-function pruneOldFiles(dir: string, name: string, keep: number): void {
-  const re = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(?:.+\\.)?(\\d+)\\.log$`);
-  const files = readdirSync(dir)
-    .filter((f) => re.test(f))
-    .map((f) => ({ f, mtime: statSync(join(dir, f)).mtimeMs }))
-    .sort((a, b) => b.mtime - a.mtime);
-  for (const { f } of files.slice(keep + 1)) rmSync(join(dir, f), { force: true });
-}
-
 export async function createLogger(opts: LogOptions): Promise<HostLogger> {
   mkdirSync(opts.dir, { recursive: true });
-  pruneOldFiles(opts.dir, opts.name ?? 'hearth', opts.keep ?? 10);
   const level = opts.level ?? 'info';
-  const roll = (await pinoRoll({
-    file: join(opts.dir, opts.name ?? 'hearth'),
-    extension: '.log',
-    size: opts.size ?? '10m',
+  const file = new RollingFile({
+    dir: opts.dir,
+    name: opts.name ?? 'hearth',
+    sizeBytes: parseSize(opts.size ?? '10m'),
     frequency: opts.frequency ?? 'daily',
-    limit: { count: opts.keep ?? 10 },
-    mkdir: true,
-  })) as unknown as RollStream;
+    keep: opts.keep ?? 10,
+  });
 
   const streamLevel = level === 'silent' ? 'fatal' : level;
   // A line logged after close() (a worker's exit event, a late timer while the
   // server stops) is dropped: writing to the ended file stream would throw
   // "SonicBoom destroyed" out of pino and crash the process on its way out.
-  let closed = false;
-  const toFile = { write: (line: string): void => void (closed ? undefined : roll.write(line)) };
-  const streams: StreamEntry[] = [{ level: streamLevel, stream: toFile as unknown as RollStream }];
+  // (RollingFile.write drops it once closed.)
+  const streams: StreamEntry[] = [{ level: streamLevel, stream: { write: (line: string) => file.write(line) } }];
   const pretty = opts.pretty ?? Boolean(process.stderr.isTTY);
   if (pretty) {
+    const { default: pinoPretty } = await import('pino-pretty');
     streams.push({
       level: streamLevel,
       stream: pinoPretty({ colorize: true, destination: 2, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }),
@@ -90,22 +68,7 @@ export async function createLogger(opts: LogOptions): Promise<HostLogger> {
     pino.multistream(streams, { dedupe: false }),
   );
 
-  return {
-    logger,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (closed) return resolve();
-        closed = true;
-        try {
-          roll.flushSync?.();
-        } catch {
-          // Not ready yet or already closed: nothing left to flush.
-        }
-        roll.once('close', () => resolve());
-        roll.end();
-        setTimeout(resolve, 500).unref();
-      }),
-  };
+  return { logger, close: () => file.close() };
 }
 
 /** A logger that drops everything: for library use and unit tests that don't inspect logs. */

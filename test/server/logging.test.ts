@@ -1,12 +1,13 @@
 // Log files on disk: what a real server writes, and how the rolling files
-// behave. pino-roll names files `<name>.<N>.log` (N from 1 upward); with
-// `limit.count = keep` it deletes the oldest of the files it created itself so
-// that at most keep + 1 remain (keep rolled ones plus the active one).
+// behave (host/log/rolling-file.ts). Files are `<name>.<N>.log` (N from 1
+// upward); the oldest are deleted so that at most keep + 1 remain (keep rolled
+// ones plus the active one).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../../host/log/logger.js';
+import { msToNextBoundary, parseSize } from '../../host/log/rolling-file.js';
 import { connect, createUser, eventually, expectError, PASSWORD, sleep, startServer, tempDir } from '../helpers/server.js';
 
 const LOG_NAME = /^hearth\.(\d+)\.log$/;
@@ -109,7 +110,7 @@ test('rolling by size: several hearth.N.log files, at most keep + 1 kept, all JS
     let maxAtOnce = 0;
     const pad = 'x'.repeat(150);
     let seq = 0;
-    // ~2 KB per batch; pino-roll rolls once the current file passes 1 KiB and the stream drains.
+    // ~2 KB per batch; the file rolls once the current file passes 1 KiB and the stream drains.
     for (let batch = 0; batch < 8; batch++) {
       for (let i = 0; i < 10; i++) hl.logger.info({ seq: seq++, pad }, 'filler');
       await sleep(25);
@@ -139,7 +140,7 @@ test('rolling by size: several hearth.N.log files, at most keep + 1 kept, all JS
     const seqs: number[] = [];
     for (const n of leftNumbers) {
       const lines = jsonLines(join(dir, `hearth.${n}.log`));
-      // The active file may be empty: pino-roll opens the next file as soon as one passes the size.
+      // The active file may be empty: the logger opens the next file as soon as one passes the size.
       if (n !== newest) assert.ok(lines.length > 0, `rolled hearth.${n}.log is not empty`);
       for (const l of lines) seqs.push(l.seq as number);
     }
@@ -153,7 +154,7 @@ test('rolling by size: several hearth.N.log files, at most keep + 1 kept, all JS
   }
 });
 
-test('files left by earlier runs are pruned to keep + 1 at start (pino-roll only prunes its own)', async () => {
+test('files left by earlier runs are pruned to keep + 1 at start', async () => {
   const dir = tempDir('hearth-prune-');
   try {
     const old = Date.now() / 1000 - 3600;
@@ -193,6 +194,45 @@ test('close() is idempotent; a second logger on the same directory (restart, adm
     const firsts = lines.filter((l) => l.msg === 'first').map((l) => l.i as number).sort((x, y) => x - y);
     assert.equal(firsts, Array.from({ length: 40 }, (_, i) => i), 'every line of the first logger is still there');
     assert.is(lines.filter((l) => l.msg === 'second').length, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('log.size: binary units, MiB when none is given, a clear error for nonsense', () => {
+  assert.is(parseSize('1k'), 1024);
+  assert.is(parseSize('10m'), 10 * 1024 * 1024);
+  assert.is(parseSize('10MB'), 10 * 1024 * 1024);
+  assert.is(parseSize('2'), 2 * 1024 * 1024);
+  assert.is(parseSize('1g'), 1024 ** 3);
+  assert.is(parseSize('512b'), 512);
+  assert.throws(() => parseSize('ten megs'), /not a size/);
+  assert.throws(() => parseSize('0k'), /below one byte/);
+});
+
+test('time boundaries: the next local hour and midnight, or a fixed period', () => {
+  const at = new Date(2026, 11, 2, 13, 45, 30, 0);
+  assert.is(msToNextBoundary('hourly', at), (14 * 60 + 30) * 1000);
+  assert.is(msToNextBoundary('daily', at), new Date(2026, 11, 3).getTime() - at.getTime());
+  assert.is(msToNextBoundary(250, at), 250);
+});
+
+test('rolling by time: a period with lines in it starts the next file; an empty one does not', async () => {
+  const dir = tempDir('hearth-roll-time-');
+  try {
+    const hl = await createLogger({ dir, frequency: 60, keep: 20, pretty: false });
+    for (let i = 0; i < 3; i++) {
+      hl.logger.info({ i }, 'timed');
+      await sleep(150);
+    }
+    const afterLines = logFiles(dir).length;
+    await sleep(300); // idle periods: no new files
+    const afterIdle = logFiles(dir).length;
+    await hl.close();
+    assert.ok(afterLines >= 3, `each period with a line rolled (files: ${afterLines})`);
+    assert.ok(afterIdle <= afterLines + 1, `idle periods roll at most once more (${afterLines} → ${afterIdle})`);
+    const lines = logFiles(dir).flatMap((f) => jsonLines(join(dir, f))).filter((l) => l.msg === 'timed');
+    assert.equal(lines.map((l) => l.i).sort(), [0, 1, 2], 'every line is in some file');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
