@@ -3,7 +3,8 @@
 // load generator. Two modes:
 //   hearth  a real HearthServer on 127.0.0.1 (port 0, temp data dir, log level
 //           'warn'), limits raised for one address with many clients, and the
-//           N benchmark accounts created straight in its store;
+//           N benchmark accounts created straight in its store; --shards N sets
+//           voice.shards (worker threads, each on its own UDP port);
 //   raw     a bare dgram fan-out (no crypto, no lookups): every datagram from a
 //           registered address is sent unchanged to every other registered
 //           address. The floor that Node's UDP sockets alone cost per packet.
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
       backend: { type: 'string', default: 'node' },
       'seal-workers': { type: 'string', default: '0' },
       fanout: { type: 'string', default: 'native' },
+      shards: { type: 'string', default: '1' },
     },
   });
   const mode = values.mode === 'raw' ? 'raw' : 'hearth';
@@ -40,6 +42,8 @@ async function main(): Promise<void> {
   const sealWorkers = Number(values['seal-workers']);
   if (!VOICE_BACKENDS.includes(backend)) throw new Error(`unknown backend ${backend}`);
   const fanout = values.fanout === 'dgram' ? 'dgram' : 'native';
+  const shards = Number(values.shards);
+  if (!Number.isInteger(shards) || shards < 1) throw new Error(`bad --shards ${values.shards}`);
 
   let snapshotCounters: () => Pick<SnapshotMessage, 'received' | 'forwarded' | 'forwardedTcp' | 'dropped'>;
   let stop: () => Promise<void>;
@@ -53,13 +57,17 @@ async function main(): Promise<void> {
       log: { level: 'warn', pretty: false },
       limits: { maxConnections: 10_000, maxConnectionsPerIp: 10_000, messagesPerSecond: 1000, messageBurst: 10_000 },
       loginThrottle: { maxFailures: 1000 },
-      voice: { sealWorkers },
+      // Explicit: on an ephemeral port the default would be 1 anyway (voiceShardCount).
+      voice: { sealWorkers, shards },
     });
     const server = new HearthServer(config);
     const info = await server.start();
     server.voice.cryptoBackend = backend;
     // 'dgram': the JS path (seal with the backend, one dgram.send per copy), the baseline for the addon.
-    if (fanout === 'dgram') server.voice.fanout.useNative = false;
+    if (fanout === 'dgram') {
+      server.voice.fanout.useNative = false;
+      server.voice.shards?.tune({ useNative: false });
+    }
     // One argon2 hash serves every account (same password): setup stays fast.
     const hash = await hashPassword(BENCH_PASSWORD);
     for (let i = 0; i < clients; i++) {

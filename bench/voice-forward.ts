@@ -19,9 +19,13 @@
 //          [--backend node|noble] [--baselines largest|all|none] [--warmup 1]
 //          [--payload 120] [--verify-every 64] [--profile DIR] [--seal-workers 0]
 //          [--fanout native|dgram] [--backend sodium|node|noble] [--server-node-args=...]
+//          [--shards 1]
 // --server-node-args passes node/V8 flags to the server process, e.g.
 // "--max-semi-space-size=1" (docs/OPERATIONS.md: memory).
 // --seal-workers N sets the server's voice.sealWorkers (experimental).
+// --shards N sets the server's voice.shards: N worker threads, each with its
+// own UDP port; every client sends to the udpPort of its login reply. The
+// server's CPU figures are the whole process (all its threads).
 // --fanout dgram switches off the native fan-out (native/sendmmsg): every copy
 // sealed by the backend and sent with its own dgram.send. The largest
 // configuration's baselines include that path too (fanout_dgram).
@@ -49,6 +53,7 @@ interface Options {
   sealWorkers: number;
   fanout: 'native' | 'dgram';
   serverNodeArgs: string[];
+  shards: number;
 }
 
 interface Measurement {
@@ -56,6 +61,7 @@ interface Measurement {
   backend: VoiceBackend | 'none';
   fanout: 'sendmmsg' | 'dgram';
   sealWorkers: number;
+  shards: number;
   clients: number;
   talkers: number;
   seconds: number;
@@ -86,6 +92,8 @@ interface Client {
   socket: dgram.Socket;
   /** Own voice token (hearth) or registration id (raw). */
   token: number;
+  /** The server's UDP port for this client (its shard's, from the login reply). */
+  voicePort: number;
   sendCipher: VoiceCipher | null;
   recvCipher: VoiceCipher | null;
   control: ControlClient | null;
@@ -94,8 +102,6 @@ interface Client {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-/** The server's UDP port, for answering path challenges. */
-let serverVoicePort = 0;
 const round = (x: number, digits = 2): number => {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
@@ -179,7 +185,7 @@ class Receiver {
     if (token === c.token && msg[4] === PATH_CONTROL_BYTE && c.sendCipher !== null && c.recvCipher !== null) {
       // A path challenge (docs/PROTOCOL.md 12.6): answered from this socket, as a client does.
       const ch = c.recvCipher.open(msg);
-      if (ch !== null) c.socket.send(sealPathResponse(c.sendCipher, c.token, c.sequence++, ch.timestamp), serverVoicePort, '127.0.0.1');
+      if (ch !== null) c.socket.send(sealPathResponse(c.sendCipher, c.token, c.sequence++, ch.timestamp), c.voicePort, '127.0.0.1');
       return;
     }
     if (token === c.token) {
@@ -244,13 +250,13 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R
 
 const EMPTY = Buffer.alloc(0);
 
-function sendKeepalive(c: Client, voicePort: number): void {
+function sendKeepalive(c: Client): void {
   if (c.sendCipher === null) return;
   const dg = c.sendCipher.seal(c.token, c.sequence++, Math.round(performance.now() * 1000), EMPTY);
-  c.socket.send(dg, voicePort, '127.0.0.1');
+  c.socket.send(dg, c.voicePort, '127.0.0.1');
 }
 
-function sendVoice(c: Client, voicePort: number, payload: Buffer): void {
+function sendVoice(c: Client, payload: Buffer): void {
   const ts = Math.round(performance.now() * 1000);
   let dg: Buffer;
   if (c.sendCipher !== null) {
@@ -265,11 +271,11 @@ function sendVoice(c: Client, voicePort: number, payload: Buffer): void {
     dg.writeUInt32BE(ts >>> 0, 16);
     payload.copy(dg, HEADER_BYTES);
   }
-  c.socket.send(dg, voicePort, '127.0.0.1');
+  c.socket.send(dg, c.voicePort, '127.0.0.1');
 }
 
 /** Every talker sends one payload per 20 ms (staggered across the frame) for `ms`; resolves with the number sent. */
-function talk(talkers: Client[], ms: number, voicePort: number, payload: Buffer): Promise<number> {
+function talk(talkers: Client[], ms: number, payload: Buffer): Promise<number> {
   const perTalker = Math.round(ms / FRAME_MS);
   const t0 = performance.now() + 2;
   let sent = 0;
@@ -282,7 +288,7 @@ function talk(talkers: Client[], ms: number, voicePort: number, payload: Buffer)
         const now = performance.now();
         // Catch up if the timer fired late: the count stays exact.
         while (k < perTalker && t0 + offset + k * FRAME_MS <= now) {
-          sendVoice(c, voicePort, payload);
+          sendVoice(c, payload);
           k++;
           sent++;
         }
@@ -300,9 +306,9 @@ function talk(talkers: Client[], ms: number, voicePort: number, payload: Buffer)
 // ------------------------------------------------------------------------ run
 
 async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, backend: VoiceBackend, opts: Options): Promise<Measurement> {
-  const server = await ServerProcess.start(['--mode', mode, '--clients', String(clients), '--backend', backend, '--seal-workers', String(opts.sealWorkers), '--fanout', opts.fanout], opts.profileDir, opts.serverNodeArgs);
+  const shards = mode === 'hearth' ? opts.shards : 1;
+  const server = await ServerProcess.start(['--mode', mode, '--clients', String(clients), '--backend', backend, '--seal-workers', String(opts.sealWorkers), '--fanout', opts.fanout, '--shards', String(shards)], opts.profileDir, opts.serverNodeArgs);
   const { voicePort } = server.ready;
-  serverVoicePort = voicePort;
   const expectedMax = Math.round((opts.seconds * 1000) / FRAME_MS) * talkers * (clients - 1);
   const rx = new Receiver(expectedMax + 1024, opts.payloadBytes, opts.verifyEvery);
   const payload = Buffer.alloc(opts.payloadBytes, 0x5a);
@@ -320,6 +326,7 @@ async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, bac
           {
             index,
             token: welcome.voice.token,
+            voicePort: welcome.voice.udpPort,
             sendCipher: new VoiceCipher(keys.clientToServer),
             recvCipher: new VoiceCipher(keys.serverToClient),
             control,
@@ -331,14 +338,14 @@ async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, bac
       });
       // The server learns each address from an authenticated keep-alive; keep
       // them coming (well inside udpSilentMs) for the whole run.
-      keepaliveTimer = setInterval(() => all.forEach((c) => sendKeepalive(c, voicePort)), 4000);
+      keepaliveTimer = setInterval(() => all.forEach((c) => sendKeepalive(c)), 4000);
     } else {
       all = await mapLimit([...Array(clients).keys()], 64, (index) =>
-        openSocket({ index, token: index + 1, sendCipher: null, recvCipher: null, control: null, sequence: 0, established: false }, rx),
+        openSocket({ index, token: index + 1, voicePort, sendCipher: null, recvCipher: null, control: null, sequence: 0, established: false }, rx),
       );
     }
     const hello = (c: Client): void => {
-      if (mode === 'hearth') return sendKeepalive(c, voicePort);
+      if (mode === 'hearth') return sendKeepalive(c);
       const reg = Buffer.alloc(RAW_REGISTER_BYTES);
       reg.writeUInt32BE(c.token, 0);
       c.socket.send(reg, voicePort, '127.0.0.1');
@@ -352,7 +359,7 @@ async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, bac
 
     const speaking = all.slice(0, talkers);
     if (opts.warmupSeconds > 0) {
-      await talk(speaking, opts.warmupSeconds * 1000, voicePort, payload);
+      await talk(speaking, opts.warmupSeconds * 1000, payload);
       // Let an overloaded server finish the warm-up before the window opens.
       for (let last = -1, t = 0; t < 30_000; t += 200) {
         const { forwarded } = await server.snapshot();
@@ -368,7 +375,7 @@ async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, bac
     rx.windowStartUs = Math.floor(performance.now() * 1000);
     const g0 = process.cpuUsage();
     const gt0 = performance.now();
-    const sent = await talk(speaking, opts.seconds * 1000, voicePort, payload);
+    const sent = await talk(speaking, opts.seconds * 1000, payload);
     const s1 = await server.snapshot();
     const g1 = process.cpuUsage(g0);
     const gt1 = performance.now();
@@ -391,6 +398,7 @@ async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, bac
       backend: server.ready.backend,
       fanout: server.ready.fanout,
       sealWorkers: mode === 'hearth' ? opts.sealWorkers : 0,
+      shards,
       clients,
       talkers,
       seconds: opts.seconds,
@@ -423,7 +431,7 @@ async function run(mode: 'hearth' | 'raw', clients: number, talkers: number, bac
 }
 
 function line(m: Measurement): Record<string, unknown> {
-  const { mode: _mode, clients, talkers, seconds, backend, fanout, sealWorkers, serverDropped, forwardedTcp, ...rest } = m;
+  const { mode: _mode, clients, talkers, seconds, backend, fanout, sealWorkers, shards, serverDropped, forwardedTcp, ...rest } = m;
   return {
     bench: 'voice-forward',
     clients,
@@ -431,6 +439,7 @@ function line(m: Measurement): Record<string, unknown> {
     seconds,
     backend,
     fanout,
+    shards,
     ...(sealWorkers > 0 ? { sealWorkers } : {}),
     ...rest,
     ...(Object.keys(serverDropped).length > 0 ? { serverDropped } : {}),
@@ -452,6 +461,7 @@ async function main(): Promise<void> {
       'seal-workers': { type: 'string', default: '0' },
       fanout: { type: 'string', default: 'native' },
       'server-node-args': { type: 'string', default: '' },
+      shards: { type: 'string', default: '1' },
     },
   });
   const backend = values.backend as VoiceBackend;
@@ -468,7 +478,9 @@ async function main(): Promise<void> {
     sealWorkers: Number(values['seal-workers']),
     fanout: values.fanout,
     serverNodeArgs: values['server-node-args']!.split(/\s+/).filter((a) => a !== ''),
+    shards: Number(values.shards),
   };
+  if (!Number.isInteger(opts.shards) || opts.shards < 1) throw new Error('bad --shards');
   if (!Number.isInteger(opts.sealWorkers) || opts.sealWorkers < 0) throw new Error('bad --seal-workers');
   if (!(opts.seconds > 0) || !(opts.payloadBytes >= 1 && opts.payloadBytes <= MAX_PAYLOAD_BYTES)) throw new Error('bad --seconds or --payload');
   const configs = values.configs!.split(',').map((s) => {

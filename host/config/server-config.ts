@@ -112,6 +112,14 @@ const VoiceConfig = z
      * 0 = seal everything on the main thread.
      */
     sealWorkers: z.number().int().min(0).max(16).default(0),
+    /**
+     * Worker threads that carry the voice lane, each with its own UDP socket:
+     * shard i listens on the voice port + i (docs/OPERATIONS.md, voice shards).
+     * 1 = the lane runs on the main thread. Unset: cores − 1 (1–8), or 1 when
+     * the voice port is ephemeral (port 0). See voiceShardCount in
+     * host/server/voice/shard-pool.ts.
+     */
+    shards: z.number().int().min(1).max(30).optional(),
   })
   .strict();
 

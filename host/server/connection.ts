@@ -9,6 +9,7 @@ import { parseClientMessage, PRE_AUTH_TYPES, type ClientMessage } from '../proto
 import type { ServerMessage, UserView } from '../protocol/server-messages.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { TokenBucket } from './token-bucket.js';
+import { SocketOutbox } from './outbox.js';
 
 /** What a connection knows once logged in. */
 export interface SessionInfo extends Omit<UserView, 'voiceToken'> {
@@ -44,6 +45,8 @@ export class Connection {
   claimSessionSlot: () => boolean = () => true;
 
   private readonly decoder: FrameDecoder;
+  /** Frames waiting for the socket, written a slice at a time (outbox.ts says why). */
+  private readonly outbox: SocketOutbox;
   private readonly bucket: TokenBucket;
   /**
    * Voice frames over TLS have a budget of their own, spent before any crypto:
@@ -71,6 +74,7 @@ export class Connection {
     private readonly handle: MessageHandler,
   ) {
     this.decoder = new FrameDecoder(config.limits.maxFrameBytes);
+    this.outbox = new SocketOutbox(socket);
     this.bucket = new TokenBucket(config.limits.messagesPerSecond, config.limits.messageBurst);
     this.voiceBucket = new TokenBucket(config.voice.packetsPerSecond, config.voice.packetBurst);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -88,12 +92,12 @@ export class Connection {
 
   sendRaw(frame: Buffer): void {
     if (this.closed || this.socket.destroyed) return;
-    if (this.socket.writableLength > MAX_PENDING_WRITE_BYTES) {
-      this.log.warn({ pending: this.socket.writableLength }, 'peer is not reading; disconnecting');
+    if (this.outbox.pendingBytes > MAX_PENDING_WRITE_BYTES) {
+      this.log.warn({ pending: this.outbox.pendingBytes }, 'peer is not reading; disconnecting');
       this.socket.destroy();
       return;
     }
-    this.socket.write(frame);
+    this.outbox.push(frame);
   }
 
   sendError(code: ErrorCode, message: string = ERROR_CODES[code], id?: unknown, details?: Record<string, unknown>): void {
@@ -109,7 +113,7 @@ export class Connection {
     this.send({ type: 'disconnect', code, message, ...extra });
     this.log.info({ code, reason: extra.reason }, 'disconnecting');
     this.finish(code);
-    this.socket.end();
+    this.outbox.end();
     // A peer that never reads must not keep the socket half-open forever.
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }

@@ -312,7 +312,8 @@ export class HearthServer {
     // Clients close their side on `disconnect`; one that does not is cut after a second.
     await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
     for (const c of this.connections) c.socket.destroy();
-    this.voice?.stop();
+    // Resolves once the voice shards' threads (voice.shards > 1) have exited.
+    await this.voice?.stop();
     await this.plugins?.stop();
     await this.monitoring?.close();
     this.monitoring = null;

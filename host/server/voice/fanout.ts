@@ -147,7 +147,8 @@ export class Fanout {
    * Sends `speaker`'s packet (its header as it came, the opened payload) to
    * every member of `listeners` but the speaker and the self-deafened; a
    * muted speaker or a channel that is not a voice channel is counted as a
-   * drop instead.
+   * drop instead. In a voice shard, a packet that passed those checks then
+   * goes to `relay` (the other shards' listeners: shard-worker.ts).
    */
   forward(speaker: VoiceSession, header: Buffer, payload: Buffer, listeners: Iterable<VoiceSession> | undefined): void {
     const s = speaker.session;
@@ -161,7 +162,18 @@ export class Fanout {
       stats.dropped.notVoiceChannel++;
       return;
     }
-    if (listeners === undefined) return;
+    if (listeners !== undefined) this.deliver(speaker, header, payload, listeners);
+    if (this.relay !== null) this.relay(speaker.channelId, header, payload);
+  }
+
+  /**
+   * The copies of one packet that passed the speaker checks, to `listeners`
+   * but the speaker and the self-deafened. `speaker` is null for a packet
+   * another voice shard opened and checked (shard-ring.ts): its speaker is
+   * never one of this shard's listeners.
+   */
+  deliver(speaker: VoiceSession | null, header: Buffer, payload: Buffer, listeners: Iterable<VoiceSession>): void {
+    const stats = this.laneStats;
     const socket = this.socket;
     const size = HEADER_BYTES + payload.length + TAG_BYTES;
     const to = this.to;
@@ -190,7 +202,7 @@ export class Fanout {
     const pool = this.sealPool;
     // While a speaker has packets in a worker, its next ones follow them there
     // (even a fan-out below the threshold): sealed inline, it could overtake them.
-    if (pool !== null && (n >= this.sealWorkerMinListeners || speaker.sealsInFlight > 0) && pool.usable) {
+    if (pool !== null && speaker !== null && (n >= this.sealWorkerMinListeners || speaker.sealsInFlight > 0) && pool.usable) {
       const slot = this.sealSlot.get(speaker);
       if (slot !== undefined) {
         const tokens = new Uint32Array(n);
@@ -290,6 +302,13 @@ export class Fanout {
     this.laneStats.forwarded += sent;
     this.laneStats.forwardedSealedByWorker += sent;
   }
+
+  /**
+   * Inside a voice shard: hands a packet that passed the speaker checks to
+   * the other shards with listeners in its channel, once per shard
+   * (shard-worker.ts). Null in a single lane.
+   */
+  relay: ((channelId: number, header: Buffer, payload: Buffer) => void) | null = null;
 
   /** Set by the lane: a channel's current members (seal workers re-check them). */
   channelMembers: (channelId: number) => ReadonlySet<VoiceSession> | undefined = () => undefined;

@@ -10,6 +10,7 @@ import { KernelDropReader, type KernelDrops } from './kernel-drops.js';
 import type { BacklogStats } from './backlog-probe.js';
 import type { FanoutStats } from './fanout.js';
 import type { PathStats } from './path-validation.js';
+import type { ShardStats } from './shard-stats.js';
 import type { SourceShedder } from './udp-admission.js';
 
 /**
@@ -50,6 +51,8 @@ export interface VoiceStats {
   fanout: FanoutStats;
   /** How long datagrams wait in the receive queue (backlog-probe.ts). */
   backlog: BacklogStats;
+  /** voice.shards > 1: the shards and their hand-offs (shard-stats.ts); null for a single lane. */
+  shards: ShardStats | null;
 }
 
 /** How often the lane logs its counters (and the kernel's drops) when anything moved. */

@@ -12,9 +12,13 @@
 // the moment up to which everything has been read, so the server's own
 // backlog never moves a listener to the TLS fallback. Listeners' voice.report
 // messages become speakers' voice.feedback in loss-feedback.ts.
+//
+// With voice.shards > 1 (shard-pool.ts) this lane keeps the control-plane
+// half on the main thread (credentials, presence, loss feedback, the TLS
+// tunnel's door, the summed stats) and each shard, a worker thread, runs a
+// lane of its own (voice.shards = 1 there) on its own UDP port for the
+// sessions assigned to it; fanout.relay and deliverRemote join the shards.
 import dgram from 'node:dgram';
-import dns from 'node:dns';
-import { isIP } from 'node:net';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from '../../log/logger.js';
 import type { ServerConfig } from '../../config/server-config.js';
@@ -39,6 +43,8 @@ import { LossFeedback, type SpeakerReport } from './loss-feedback.js';
 import { PathValidator } from './path-validation.js';
 import { budgetSpent, SourceShedder } from './udp-admission.js';
 import { DROP_KINDS, LaneMonitor, type DropKind, type VoiceStats } from './lane-monitor.js';
+import { ShardPool, voiceShardCount } from './shard-pool.js';
+import { ipLiteralLookup } from './ip-literal-lookup.js';
 
 export type { SpeakerReport } from './loss-feedback.js';
 export { DROP_KINDS, type DropKind, type VoiceStats } from './lane-monitor.js';
@@ -47,18 +53,6 @@ const EMPTY = Buffer.alloc(0);
 const TWO_32 = 0x1_0000_0000;
 /** Sequences below 2^53 (high word below 2^21) are exact as numbers; no client sends more. */
 const SAFE_HIGH_WORD = 0x20_0000;
-
-/**
- * dgram resolves every destination through `lookup` (default dns.lookup, which
- * answers even an IP literal on the next tick: a deferred call and a closure
- * per datagram). The lane only sends to addresses taken from rinfo, i.e. IP
- * literals, so answer those at once; anything else still goes to dns.lookup.
- */
-function ipLiteralLookup(address: string, family: number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
-  const f = isIP(address);
-  if (f !== 0) callback(null, address, f);
-  else dns.lookup(address, family, callback);
-}
 
 export class VoiceLane {
   /** Which address each session's voice goes to (path-validation.ts); `paths.timing` is tunable. */
@@ -83,6 +77,8 @@ export class VoiceLane {
   private sweepTimer: NodeJS.Timeout | null = null;
   /** The last sweep: a sweep much later than 1 s after it means the event loop was blocked. */
   private lastSweepAt = 0;
+  /** voice.shards > 1: the worker threads that carry the datagrams (this lane opens no socket then). */
+  private pool: ShardPool | null = null;
 
   constructor(
     private readonly config: ServerConfig,
@@ -106,6 +102,7 @@ export class VoiceLane {
       kernel: { socketDrops: null, rxQueueBytes: null, systemRcvbufErrors: null, recvBufferBytes: null },
       fanout: null as never,
       backlog: this.backlog.stats,
+      shards: null,
     };
     this.fanout = new Fanout(this.stats, hub, log);
     this.stats.fanout = this.fanout.stats;
@@ -126,7 +123,13 @@ export class VoiceLane {
   }
 
   get port(): number {
+    if (this.pool !== null) return this.pool.port(0);
     return this.socket?.address().port ?? 0;
+  }
+
+  /** voice.shards > 1: the shards (their ports, how many run; tests and benchmarks tune them here). */
+  get shards(): ShardPool | null {
+    return this.pool;
   }
 
   /** Fan-outs of at least this many UDP listeners go to a seal worker (voice.sealWorkers > 0). */
@@ -141,6 +144,16 @@ export class VoiceLane {
   get voiceSessions(): ReadonlyMap<number, VoiceSession> { return this.byToken; }
 
   async start(controlPort: number): Promise<number> {
+    const basePort = this.config.voice.port ?? (this.config.port === 0 ? 0 : controlPort);
+    const shards = voiceShardCount(this.config);
+    if (shards > 1) {
+      this.pool = new ShardPool(this.config, this.hub, this.log, this.byToken, this.stats);
+      await this.pool.start(shards, basePort);
+      // Main's part of the sweep: loss feedback (the shards judge UDP silence).
+      this.sweepTimer = setInterval(() => this.sweep(), 1000);
+      this.sweepTimer.unref();
+      return this.port;
+    }
     const ipv6 = this.config.host.includes(':');
     const socket = dgram.createSocket({
       type: ipv6 ? 'udp6' : 'udp4',
@@ -152,10 +165,9 @@ export class VoiceLane {
     });
     socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port));
     socket.on('error', (err) => this.log.error({ err }, 'voice socket error'));
-    const port = this.config.voice.port ?? (this.config.port === 0 ? 0 : controlPort);
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind(port, this.config.host, () => {
+      socket.bind(basePort, this.config.host, () => {
         socket.off('error', reject);
         resolve();
       });
@@ -171,12 +183,14 @@ export class VoiceLane {
     return this.port;
   }
 
-  stop(): void {
+  /** Idempotent; resolves once every shard thread has exited (at once without shards). */
+  stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.backlog.stop();
     this.fanout.close();
     this.socket?.close();
     this.socket = null;
+    return this.pool?.close() ?? Promise.resolve();
   }
 
   /** Creates the voice credentials of a freshly logged-in session. */
@@ -186,15 +200,26 @@ export class VoiceLane {
     while (this.usedTokens.has(token));
     this.usedTokens.add(token);
     const secret = randomBytes(VOICE_SECRET_BYTES);
+    const vs = this.adopt(conn, token, secret);
+    const udpPort = this.pool === null ? this.port : this.pool.add(vs, secret, this.cryptoBackend);
+    this.log.debug({ sessionId: conn.session.sessionId, token, shard: this.pool === null ? undefined : vs.shard }, 'voice session created');
+    return { token, secret: secret.toString('base64'), udpPort, keepaliveMs: this.config.voice.keepaliveMs };
+  }
+
+  /**
+   * Takes on a session whose token and secret exist: attach() above, or
+   * inside a shard the ones main made (shard-worker.ts). Its keys die with
+   * the connection: the token stops resolving at once.
+   */
+  adopt(conn: Connection & { session: SessionInfo }, token: number, secret: Uint8Array): VoiceSession {
     const vs = new VoiceSession(token, secret, conn, this.config.voice, this.cryptoBackend);
     this.byToken.set(token, vs);
-    this.fanout.add(vs, this.cryptoBackend);
+    if (this.pool === null) this.fanout.add(vs, this.cryptoBackend);
     conn.session.voiceToken = token;
-    conn.onVoiceFrame = (body) => this.onDatagram(body, null, 0);
-    // The keys die with the session: the token stops resolving at once.
+    // Sharded, a tunnelled datagram goes to the session's shard (main checks it first, to judge the frame).
+    conn.onVoiceFrame = this.pool === null ? (body) => this.onDatagram(body, null, 0) : (body) => this.pool!.tunnel(body);
     conn.onClose(() => this.detach(vs));
-    this.log.debug({ sessionId: conn.session.sessionId, token }, 'voice session created');
-    return { token, secret: secret.toString('base64'), udpPort: this.port, keepaliveMs: this.config.voice.keepaliveMs };
+    return vs;
   }
 
   private detach(vs: VoiceSession): void {
@@ -202,11 +227,19 @@ export class VoiceLane {
     this.channels.get(vs.channelId)?.delete(vs);
     this.feedback.detach(vs);
     this.fanout.remove(vs);
+    this.pool?.remove(vs);
+  }
+
+  /** Inside a shard: a packet another shard opened and checked, to this shard's listeners in `channelId`. */
+  deliverRemote(channelId: number, header: Buffer, payload: Buffer): void {
+    const listeners = this.channels.get(channelId);
+    if (listeners !== undefined) this.fanout.deliver(null, header, payload, listeners);
   }
 
   private onPresence(s: SessionInfo, event: 'join' | 'update' | 'leave'): void {
     const vs = s.voiceToken === undefined ? undefined : this.byToken.get(s.voiceToken);
     if (!vs) return;
+    this.pool?.presence(vs, event);
     this.channels.get(vs.channelId)?.delete(vs);
     if (event === 'leave') return this.feedback.forgetListener(vs);
     vs.channelId = s.channelId;
@@ -271,7 +304,8 @@ export class VoiceLane {
       return;
     }
     // The speaker's header (token, sequence, timestamp) goes out unchanged to
-    // every listener: a view of it, sealed under each listener's key.
+    // every listener: a view of it, sealed under each listener's key (and in
+    // a shard, once to each other shard with listeners: fanout.relay).
     this.fanout.forward(vs, msg.subarray(0, HEADER_BYTES), payload, this.channels.get(vs.channelId));
   }
 
@@ -327,6 +361,10 @@ export class VoiceLane {
 
   private sweep(): void {
     const now = Date.now();
+    if (this.pool !== null) {
+      for (const vs of this.byToken.values()) this.feedback.sweep(vs, now);
+      return;
+    }
     // Silence is judged at the moment up to which the lane has read all its
     // input (backlog-probe.ts), not at `now`: datagrams still queued behind
     // our own backlog are not silence. After the event loop was blocked the
@@ -350,6 +388,7 @@ export class VoiceLane {
 
   /** Reads the kernel's drop counters now (tests and benchmarks; the sweep does it once a second). */
   refreshKernelDrops(): Promise<VoiceStats['kernel']> {
+    if (this.pool !== null) return this.pool.refreshKernel();
     return this.monitor.refreshKernel();
   }
 }

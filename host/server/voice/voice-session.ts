@@ -70,6 +70,8 @@ export class VoiceSession implements BadMacBudget {
   slot = -1;
   /** Whether the SlotTable holds the validated address (the native fan-out can send to it). */
   nativeAddress = false;
+  /** voice.shards > 1, on the main thread: the shard that carries this session's datagrams (shard-pool.ts); -1: none. */
+  shard = -1;
   /** Fan-outs of this speaker posted to a seal worker and not yet sent. */
   sealsInFlight = 0;
   /** As a speaker: the latest voice.report about it from each listener (docs/PROTOCOL.md 12.5). */
