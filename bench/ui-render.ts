@@ -13,14 +13,19 @@
 //     events of the renderer's main thread longer than 50 ms; and, as a cross
 //     check, PerformanceObserver('longtask') entries;
 //   - snapshots drawn: the page's own counter of draws (store.frames);
-//   - snapshots the server sent (UiServer.stats) and their size.
+//   - our code per drawn frame: the page's own timing of its draws (applying
+//     what arrived, building the widgets, patching the DOM);
+//   - where the main thread's time went: self time per trace event;
+//   - snapshots the server sent (UiServer.stats): full ones and patches, and
+//     their sizes (the page asks for patches: host/client/ui/patch.ts).
 // Phases, same run: "idle" (one snapshot, then none: the baseline), then
 // "load" (200/s for --seconds).
 //
 //   node dist/bench/ui-render.js [--seconds 5] [--rate 200] [--users 200] [--channels 30]
+//                                [--profile] [--trace-out FILE]
 //
 // Prints one JSON line.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +34,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ClientAction } from '../host/client/core/actions.js';
 import { Latest } from '../host/client/core/latest.js';
 import { emptySnapshot, type ClientSnapshot, type UserSnapshot } from '../host/client/core/snapshot.js';
+import { compactSnapshot } from '../host/client/ui/compact.js';
 import { LayoutHost, shippedLayouts } from '../host/client/ui/layout-host.js';
 import { UiServer } from '../host/client/ui/ui-server.js';
 import type { ChannelView, ChatMessageView } from '../host/protocol/server-messages.js';
@@ -49,6 +55,12 @@ const RATE = arg('rate', 200);
 const USERS = arg('users', 200);
 const CHANNELS = arg('channels', 30);
 const IDLE_SECONDS = Math.min(3, SECONDS);
+/** --invalidations: also traces what invalidated layout and style (and prints the most frequent causes to stderr). */
+const INVALIDATIONS = process.argv.includes('--invalidations');
+/** --trace-categories a,b: more Chromium trace categories (e.g. blink,cc,v8,mojom, for --trace-out). */
+const EXTRA_CATEGORIES = process.argv.includes('--trace-categories') ? (process.argv[process.argv.indexOf('--trace-categories') + 1] ?? '').split(',').filter(Boolean) : [];
+/** --trace-out FILE: also writes the load phase's Chromium trace (open it in chrome://tracing or DevTools). */
+const TRACE_OUT = process.argv.includes('--trace-out') ? process.argv[process.argv.indexOf('--trace-out') + 1] : undefined;
 
 // ---------------------------------------------------------------------------
 // The stand-in core's state
@@ -141,6 +153,8 @@ interface PageCounters {
   drawn: number;
   received: number;
   maxDrawMs: number;
+  drawMsTotal: number;
+  phaseMs: { apply: number; build: number; patch: number } | null;
 }
 
 const COUNTERS = `(() => ({
@@ -150,6 +164,8 @@ const COUNTERS = `(() => ({
   drawn: window.__HEARTH_PAGE__ ? window.__HEARTH_PAGE__.store.frames : 0,
   received: window.__HEARTH_PAGE__ ? window.__HEARTH_PAGE__.store.received : 0,
   maxDrawMs: window.__HEARTH_PAGE__ ? window.__HEARTH_PAGE__.store.maxDrawMs : 0,
+  drawMsTotal: window.__HEARTH_PAGE__ ? (window.__HEARTH_PAGE__.store.drawMsTotal ?? 0) : 0,
+  phaseMs: window.__HEARTH_PAGE__ ? (window.__HEARTH_PAGE__.store.phaseMs ?? null) : null,
 }))()`;
 
 interface TraceEvent {
@@ -157,21 +173,64 @@ interface TraceEvent {
   ph: string;
   pid: number;
   tid: number;
+  ts?: number;
   dur?: number;
   args?: { name?: string };
 }
 
 const KINDS = ['FireAnimationFrame', 'FunctionCall', 'UpdateLayoutTree', 'Layout', 'PrePaint', 'Paint', 'Layerize', 'MajorGC', 'MinorGC'];
 
-/** RunTask durations (ms) on the renderer main thread(s) in a Chromium trace, and where the time went (ms per event kind). */
-function traceTasks(buf: Buffer): { tasks: number[]; byKind: Record<string, number> } {
+/**
+ * RunTask durations (ms) on the renderer main thread(s) in a Chromium trace,
+ * where the time went (ms per event kind, nested kinds overlap), and the
+ * self time (ms, without nested events) of the busiest event names.
+ */
+function traceTasks(buf: Buffer): { tasks: number[]; byKind: Record<string, number>; selfMs: Record<string, number> } {
   const parsed = JSON.parse(buf.toString('utf8')) as { traceEvents?: TraceEvent[] } | TraceEvent[];
   const events = Array.isArray(parsed) ? parsed : (parsed.traceEvents ?? []);
   const mains = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
   const main = events.filter((e) => e.ph === 'X' && mains.has(`${e.pid}:${e.tid}`) && typeof e.dur === 'number');
   const byKind: Record<string, number> = {};
   for (const e of main) if (KINDS.includes(e.name)) byKind[e.name] = Math.round((byKind[e.name] ?? 0) + e.dur! / 1000);
-  return { tasks: main.filter((e) => e.name === 'RunTask').map((e) => e.dur! / 1000), byKind };
+  // Self time: complete events nest by time on one thread.
+  const self = new Map<string, number>();
+  const byThread = new Map<string, TraceEvent[]>();
+  for (const e of main) {
+    const k = `${e.pid}:${e.tid}`;
+    const l = byThread.get(k);
+    if (l) l.push(e);
+    else byThread.set(k, [e]);
+  }
+  for (const list of byThread.values()) {
+    list.sort((a, b) => a.ts! - b.ts! || b.dur! - a.dur!);
+    const stack: { e: TraceEvent; end: number; child: number }[] = [];
+    const pop = (): void => {
+      const f = stack.pop()!;
+      self.set(f.e.name, (self.get(f.e.name) ?? 0) + f.e.dur! - f.child);
+      if (stack.length) stack[stack.length - 1]!.child += f.e.dur!;
+    };
+    for (const e of list) {
+      while (stack.length && stack[stack.length - 1]!.end <= e.ts!) pop();
+      stack.push({ e, end: e.ts! + e.dur!, child: 0 });
+    }
+    while (stack.length) pop();
+  }
+  const selfMs: Record<string, number> = {};
+  for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 14)) selfMs[k] = Math.round(v / 1000);
+  return { tasks: main.filter((e) => e.name === 'RunTask').map((e) => e.dur! / 1000), byKind, selfMs };
+}
+
+/** The most frequent layout / style invalidations in a trace (node and reason), to stderr. */
+function printInvalidations(buf: Buffer): void {
+  const parsed = JSON.parse(buf.toString('utf8')) as { traceEvents?: (TraceEvent & { args?: { data?: { nodeName?: string; reason?: string } } })[] };
+  const count = new Map<string, number>();
+  for (const e of parsed.traceEvents ?? []) {
+    if (!/InvalidationTracking$/.test(e.name)) continue;
+    const d = e.args?.data;
+    const k = `${e.name.replace('InvalidationTracking', '')}: ${d?.reason ?? '?'} @ ${String(d?.nodeName ?? '?').slice(0, 60)}`;
+    count.set(k, (count.get(k) ?? 0) + 1);
+  }
+  for (const [k, n] of [...count].sort((a, b) => b[1] - a[1]).slice(0, 25)) process.stderr.write(`${String(n).padStart(6)}  ${k}\n`);
 }
 
 function pctl(xs: number[], q: number): number {
@@ -197,11 +256,15 @@ interface Phase {
   taskMsP50: number;
   taskMsP99: number;
   mainThreadMsByKind: Record<string, number>;
+  mainThreadSelfMs: Record<string, number>;
   maxDrawMs: number;
+  /** The page's own drawing (parse/patch of the state, widgets, DOM patch) per drawn frame. */
+  ourJsMsPerFrame: number;
+  ourJsPhasesMsPerFrame: { apply: number; build: number; patch: number } | null;
 }
 
 async function phase(browser: Browser, page: Page, ui: UiServer, seconds: number, publish: (() => void) | null, rate: number, traced = true): Promise<Phase> {
-  if (traced) await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
+  if (traced) await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', ...(INVALIDATIONS ? ['disabled-by-default-devtools.timeline.invalidationTracking'] : []), ...EXTRA_CATEGORIES] });
   const before = (await page.evaluate(COUNTERS)) as PageCounters;
   const sent0 = ui.stats.snapshotsSent;
   const t0 = performance.now();
@@ -229,7 +292,13 @@ async function phase(browser: Browser, page: Page, ui: UiServer, seconds: number
   const el = (performance.now() - t0) / 1000;
   const after = (await page.evaluate(COUNTERS)) as PageCounters;
   const sent = ui.stats.snapshotsSent - sent0;
-  const traced_ = traced ? traceTasks(await browser.stopTracing()) : { tasks: [], byKind: {} };
+  let traced_: ReturnType<typeof traceTasks> = { tasks: [], byKind: {}, selfMs: {} };
+  if (traced) {
+    const buf = await browser.stopTracing();
+    if (TRACE_OUT && publish) writeFileSync(TRACE_OUT, buf);
+    if (INVALIDATIONS && publish) printInvalidations(buf);
+    traced_ = traceTasks(buf);
+  }
   const tasks = traced_.tasks;
   const long = tasks.filter((d) => d > 50);
   const r1 = (x: number) => Math.round(x * 10) / 10;
@@ -249,7 +318,17 @@ async function phase(browser: Browser, page: Page, ui: UiServer, seconds: number
     taskMsP50: r1(pctl(tasks, 0.5)),
     taskMsP99: r1(pctl(tasks, 0.99)),
     mainThreadMsByKind: traced_.byKind,
+    mainThreadSelfMs: traced_.selfMs,
     maxDrawMs: r1(after.maxDrawMs),
+    ourJsPhasesMsPerFrame:
+      after.phaseMs && before.phaseMs && after.drawn > before.drawn
+        ? {
+            apply: Math.round(((after.phaseMs.apply - before.phaseMs.apply) / (after.drawn - before.drawn)) * 100) / 100,
+            build: Math.round(((after.phaseMs.build - before.phaseMs.build) / (after.drawn - before.drawn)) * 100) / 100,
+            patch: Math.round(((after.phaseMs.patch - before.phaseMs.patch) / (after.drawn - before.drawn)) * 100) / 100,
+          }
+        : null,
+    ourJsMsPerFrame: after.drawn > before.drawn ? Math.round(((after.drawMsTotal - before.drawMsTotal) / (after.drawn - before.drawn)) * 100) / 100 : 0,
   };
 }
 
@@ -317,6 +396,8 @@ async function main(): Promise<void> {
     }
     const load = await phase(browser, page, ui, SECONDS, publish, RATE);
     const drawn = await page.evaluate(`document.querySelectorAll('li.user').length`);
+    // (An older UiServer has fewer stats: the A/B runs this bench against the build before.)
+    const stats = ui.stats as Partial<UiServer['stats']>;
     const line = {
       bench: 'ui-render',
       snapshotsPerSecondSent: load.snapshotsPerSecondSent,
@@ -324,7 +405,11 @@ async function main(): Promise<void> {
       fps: load.fps,
       longTasksOver50ms: load.longTasksOver50ms,
       maxLongTaskMs: load.maxLongTaskMs,
-      snapshotBytes: ui.stats.lastSnapshotBytes,
+      snapshotBytes: Buffer.byteLength(JSON.stringify(compactSnapshot(cur))),
+      /** What the page was sent per snapshot: patches (patch.ts) after the first full one. */
+      patchesSent: stats.patchesSent ?? 0,
+      fullSnapshotsSent: stats.fullSent ?? 0,
+      patchBytesAvg: stats.patchesSent ? Math.round((stats.patchBytes ?? 0) / stats.patchesSent) : null,
       snapshotsPerSecondPublished: load.snapshotsPerSecondPublished,
       snapshotsReceivedPerSecond: load.snapshotsReceivedPerSecond,
       observedLongTasks: load.observedLongTasks,
@@ -332,7 +417,10 @@ async function main(): Promise<void> {
       mainThreadBusyPercent: load.mainThreadBusyPercent,
       taskMsP50: load.taskMsP50,
       taskMsP99: load.taskMsP99,
+      ourJsMsPerFrame: load.ourJsMsPerFrame,
+      ourJsPhasesMsPerFrame: load.ourJsPhasesMsPerFrame,
       mainThreadMsByKind: load.mainThreadMsByKind,
+      mainThreadSelfMs: load.mainThreadSelfMs,
       seconds: load.seconds,
       users: USERS,
       channels: CHANNELS,

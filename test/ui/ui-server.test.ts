@@ -18,6 +18,7 @@ import type { ClientAction } from '../../host/client/core/actions.js';
 import { compactSnapshot } from '../../host/client/ui/compact.js';
 import { LayoutHost } from '../../host/client/ui/layout-host.js';
 import { ACK_WINDOW } from '../../host/client/ui/protocol.js';
+import { applyPatch, type Patch } from '../../host/client/ui/patch.js';
 import { UiServer } from '../../host/client/ui/ui-server.js';
 import { launchPlan } from '../../host/client/ui/launch.js';
 import { chmodSync, existsSync } from 'node:fs';
@@ -216,6 +217,95 @@ test(`watch semantics: a page that stops reading while 1000 snapshots are publis
   const seqs = p.snapshots().map((m) => m.seq!);
   assert.equal(seqs, seqs.map((_, i) => i + 1), 'seq counts frames sent');
   process.stdout.write(`  watch: ${sentWhilePaused} snapshots sent while paused, ${after.length} received after resuming, of 1000 published\n`);
+  p.ws.close();
+});
+
+/** A page that asks for patches (?patch=1), keeps its copy with them (in order, as the page does) and acks each. */
+function patchingPage(ui: UiServer) {
+  const ws = new WebSocket(`ws://127.0.0.1:${ui.port}/${ui.secret}/ws?patch=1`, { origin: ui.origin });
+  const got = { full: 0, patches: 0, bytes: 0, state: null as unknown, seq: 0, problems: [] as string[] };
+  ws.on('message', (d) => {
+    const m = JSON.parse(d.toString()) as { type: string; seq?: number; base?: number; state?: unknown; patch?: Patch };
+    if (m.type === 'snapshot') {
+      got.full++;
+      got.state = m.state;
+      got.seq = m.seq!;
+    } else if (m.type === 'patch') {
+      got.patches++;
+      got.bytes += d.toString().length;
+      if (m.base !== got.seq) got.problems.push(`patch ${m.seq} on base ${m.base}, held ${got.seq}`);
+      got.state = applyPatch(got.state, m.patch!);
+      got.seq = m.seq!;
+    } else return;
+    ws.send(JSON.stringify({ type: 'ack', seq: m.seq }));
+  });
+  const opened = new Promise<void>((ok, fail) => {
+    ws.once('open', () => ok());
+    ws.once('error', fail);
+  });
+  return { ws, got, opened };
+}
+
+test('patches (?patch=1): one full snapshot, then patches; the copy equals the newest compact snapshot; a resync gets a full one', async () => {
+  const p = patchingPage(ui);
+  await p.opened;
+  try {
+    await eventually(() => p.got.full === 1, 3000, 'the full snapshot first');
+    let s = emptySnapshot();
+    s.connection = { ...s.connection, status: 'connected' };
+    s.self = { sessionId: 1, userId: 1, username: 'me', role: 'member' };
+    s.channels = [{ id: 1, parentId: null, name: 'Root', isVoice: true, requiredRole: 'guest', position: 0, description: '' }];
+    for (let i = 1; i <= 300; i++) {
+      const users = Array.from({ length: 30 }, (_, k) => ({ sessionId: 1 + k, userId: 1 + k, username: `u${k}`, role: 'member' as const, channelId: 1, selfMute: false, selfDeaf: false, serverMute: false, speaking: (k + i) % 5 === 0, levelDb: null, localMuted: false, volume: 1 }));
+      const chat = i % 10 === 0 ? [...s.chat.slice(-199), { id: i, channelId: 1, recipientId: null, senderId: 2, senderName: 'u1', text: `m${i}`, createdAt: i }] : s.chat;
+      s = { ...s, users, chat, speaking: users.filter((u) => u.speaking).map((u) => u.sessionId), audio: { ...s.audio, clock: { ...s.audio.clock, ticks: i } } };
+      core.state.set(s);
+      if (i % 3 === 0) await new Promise((r) => setImmediate(r));
+    }
+    const want = JSON.parse(JSON.stringify(compactSnapshot(core.state.get()))) as unknown;
+    await eventually(() => JSON.stringify(p.got.state) !== undefined && (p.got.state as ClientSnapshot).audio.clock.ticks === 300, 3000, 'the newest state');
+    assert.equal(p.got.state, want, 'the patched copy is the newest compact snapshot');
+    assert.equal(p.got.problems, []);
+    // The first change (30 users at once) is most of a snapshot: it may go as a full one.
+    assert.ok(p.got.patches >= 50 && p.got.full <= 2, `${p.got.full} full, ${p.got.patches} patches`);
+    const avg = Math.round(p.got.bytes / p.got.patches);
+    assert.ok(avg < JSON.stringify(want).length / 4, `patches of ${avg} bytes against ${JSON.stringify(want).length}`);
+    // A page that lost track asks for a resync: the next message is a full snapshot.
+    const fulls = p.got.full;
+    p.ws.send(JSON.stringify({ type: 'resync' }));
+    core.state.set({ ...s, audio: { ...s.audio, clock: { ...s.audio.clock, ticks: 301 } } });
+    await eventually(() => p.got.full === fulls + 1, 3000, 'a full snapshot after the resync');
+    assert.is((p.got.state as ClientSnapshot).audio.clock.ticks, 301);
+    process.stdout.write(`  patches: ${p.got.patches} of ${avg} bytes on average (full snapshot ${JSON.stringify(want).length} bytes)\n`);
+  } finally {
+    p.ws.close();
+  }
+});
+
+test(`watch semantics with patches: a paused page gets at most ${ACK_WINDOW} in flight, then one patch to the newest`, async () => {
+  const p = patchingPage(ui);
+  await p.opened;
+  await eventually(() => p.got.full === 1, 3000, 'first snapshot');
+  await new Promise((r) => setTimeout(r, 50));
+  p.ws.pause();
+  const sentBefore = ui.stats.snapshotsSent;
+  const before = p.got.full + p.got.patches;
+  for (let i = 1; i <= 1000; i++) {
+    const s = emptySnapshot();
+    s.audio.clock.ticks = 10_000 + i;
+    core.state.set(s);
+    await new Promise((r) => setImmediate(r));
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  const sentWhilePaused = ui.stats.snapshotsSent - sentBefore;
+  assert.ok(sentWhilePaused <= ACK_WINDOW, `sent ${sentWhilePaused} to a page that did not read`);
+  p.ws.resume();
+  await eventually(() => (p.got.state as ClientSnapshot).audio.clock.ticks === 11_000, 3000, 'the newest state');
+  await new Promise((r) => setTimeout(r, 100));
+  const after = p.got.full + p.got.patches - before;
+  assert.ok(after <= ACK_WINDOW + 1, `received ${after} messages after 1000 publications`);
+  assert.equal(p.got.state, JSON.parse(JSON.stringify(compactSnapshot(core.state.get()))));
+  assert.equal(p.got.problems, []);
   p.ws.close();
 });
 

@@ -74,6 +74,7 @@ const savedServer = z
 export const PageMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('action'), action: z.unknown() }).strict(),
   z.object({ type: z.literal('ack'), seq: z.number().int().nonnegative() }).strict(),
+  z.object({ type: z.literal('resync') }).strict(),
   z.object({ type: z.literal('viewport'), width: z.number().min(0).max(100_000), height: z.number().min(0).max(100_000) }).strict(),
   z.object({ type: z.literal('servers.save'), server: savedServer, rememberPassword: z.boolean().default(false) }).strict(),
   z.object({ type: z.literal('servers.remove'), id: str(64).min(1) }).strict(),
@@ -83,6 +84,7 @@ export const PageMessageSchema = z.discriminatedUnion('type', [
 export type PageMessage =
   | { kind: 'action'; action: ClientAction }
   | { kind: 'ack'; seq: number }
+  | { kind: 'resync' }
   | { kind: 'viewport'; width: number; height: number }
   | { kind: 'invalid'; reason: string };
 
@@ -103,6 +105,8 @@ export function parsePageMessage(raw: string): PageMessage {
   switch (v.type) {
     case 'ack':
       return { kind: 'ack', seq: v.seq };
+    case 'resync':
+      return { kind: 'resync' };
     case 'viewport':
       return { kind: 'viewport', width: v.width, height: v.height };
     case 'action':

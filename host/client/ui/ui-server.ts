@@ -19,6 +19,14 @@
 // fired, bufferedAmount is 0), and what is sent is the newest snapshot at that
 // moment. A page that stops reading gets at most ACK_WINDOW snapshots in
 // flight; when it reads again it gets the newest one, never a backlog.
+//
+// Patches (patch.ts): a page that opens the socket with ?patch=1 gets one full
+// snapshot, then for each snapshot sent only how it differs from the one sent
+// before (the page applies them in order). The core keeps, per page, a private
+// copy of the state the page holds (rebuilt from the JSON it sent, so nothing
+// the core mutates later can make the two drift); a patch bigger than half a
+// full snapshot is sent as a full one, and so is the next one after the page
+// asks for a resync. Credit, draining and "newest only" are the same for both.
 import { timingSafeEqual, randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -31,6 +39,7 @@ import type { ClientAction } from '../core/actions.js';
 import type { Latest } from '../core/latest.js';
 import type { ClientSnapshot } from '../core/snapshot.js';
 import { compactSnapshot } from './compact.js';
+import { applyPatch, diff, type Patch } from './patch.js';
 import type { LayoutHost, LayoutState } from './layout-host.js';
 import { parsePageMessage } from './page-messages.js';
 import { ACK_WINDOW, UI_PROTOCOL } from './protocol.js';
@@ -85,6 +94,10 @@ interface Peer {
   retry: NodeJS.Timeout | null;
   framesSent: number;
   lastSnapshotAt: number;
+  /** The page asked for patches (?patch=1). */
+  patches: boolean;
+  /** With patches: the state the page holds after the last message sent (null: send a full one). */
+  copy: unknown;
 }
 
 export interface UiServerStats {
@@ -94,6 +107,13 @@ export interface UiServerStats {
   actions: number;
   refused: number;
   lastSnapshotBytes: number;
+  /** Of the snapshot messages sent: full ones and patches, and the last patch's size. */
+  fullSent: number;
+  patchesSent: number;
+  lastPatchBytes: number;
+  patchBytes: number;
+  /** Publications that changed nothing a patching page gets (nothing sent). */
+  unchanged: number;
 }
 
 export class UiServer {
@@ -105,9 +125,9 @@ export class UiServer {
   private readonly staticDir: string;
   private portNo = 0;
   private unsubscribe: (() => void) | null = null;
-  private cache: { version: number; json: string } = { version: -1, json: '' };
+  private cache: { version: number; json: string; compact: ClientSnapshot | null } = { version: -1, json: '', compact: null };
   private readonly layoutListener = (): void => this.markAll('layout');
-  readonly stats: UiServerStats = { peers: 0, snapshotsSent: 0, actions: 0, refused: 0, lastSnapshotBytes: 0 };
+  readonly stats: UiServerStats = { peers: 0, snapshotsSent: 0, actions: 0, refused: 0, lastSnapshotBytes: 0, fullSent: 0, patchesSent: 0, lastPatchBytes: 0, patchBytes: 0, unchanged: 0 };
 
   private constructor(private readonly opts: UiServerOptions) {
     this.log = opts.logger.child({ component: 'ui' });
@@ -238,11 +258,12 @@ export class UiServer {
     if (segs.length !== 3 || !this.secretMatches(segs[1] ?? '') || segs[2] !== 'ws') return deny('no secret');
     if (req.headers.origin !== this.origin) return deny(`wrong Origin ${String(req.headers.origin).slice(0, 100)}`);
     if (this.peers.size >= MAX_PEERS) return deny('too many pages');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws));
+    const patches = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('patch') === '1';
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, patches));
   }
 
-  private attach(ws: WebSocket): void {
-    const peer: Peer = { ws, sent: 0, acked: 0, writing: false, snapshotDirty: true, layoutDirty: true, layoutSeq: 0, retry: null, framesSent: 0, lastSnapshotAt: 0 };
+  private attach(ws: WebSocket, patches: boolean): void {
+    const peer: Peer = { ws, sent: 0, acked: 0, writing: false, snapshotDirty: true, layoutDirty: true, layoutSeq: 0, retry: null, framesSent: 0, lastSnapshotAt: 0, patches, copy: null };
     this.peers.add(peer);
     this.stats.peers = this.peers.size;
     this.log.info({ peers: this.peers.size }, 'UI page connected');
@@ -252,6 +273,13 @@ export class UiServer {
       switch (m.kind) {
         case 'ack':
           if (m.seq > peer.acked && m.seq <= peer.sent) peer.acked = m.seq;
+          this.flush(peer);
+          break;
+        case 'resync':
+          // The page dropped what it could not apply: those are not in flight any more.
+          peer.copy = null;
+          peer.acked = peer.sent;
+          peer.snapshotDirty = true;
           this.flush(peer);
           break;
         case 'viewport':
@@ -334,25 +362,61 @@ export class UiServer {
       }
       return;
     }
-    {
-      peer.snapshotDirty = false;
-      peer.lastSnapshotAt = performance.now();
-      const state = this.stateJson();
-      peer.sent++;
-      this.stats.snapshotsSent++;
-      this.write(peer, `{"type":"snapshot","seq":${peer.sent},"state":${state}}`);
+    peer.snapshotDirty = false;
+    let msg: string | null;
+    if (!peer.patches) msg = this.fullMessage(peer);
+    else if (peer.copy === null) msg = this.fullMessage(peer);
+    else msg = this.patchMessage(peer);
+    if (msg === null) return;
+    peer.lastSnapshotAt = performance.now();
+    this.stats.snapshotsSent++;
+    this.write(peer, msg);
+  }
+
+  private fullMessage(peer: Peer): string {
+    const state = this.stateJson();
+    if (peer.patches) peer.copy = JSON.parse(state) as unknown;
+    peer.sent++;
+    this.stats.fullSent++;
+    return `{"type":"snapshot","seq":${peer.sent},"state":${state}}`;
+  }
+
+  /** The newest snapshot as a patch on what the page holds; null when it holds it already. */
+  private patchMessage(peer: Peer): string | null {
+    const next = this.compact();
+    const d = diff(peer.copy, next);
+    if (d === undefined) {
+      this.stats.unchanged++;
+      return null;
     }
+    const pj = JSON.stringify(d);
+    // A patch that is most of a snapshot (a new server, a reconnect) goes as one.
+    if (this.stats.lastSnapshotBytes && pj.length > this.stats.lastSnapshotBytes / 2) return this.fullMessage(peer);
+    peer.copy = applyPatch(peer.copy, JSON.parse(pj) as Patch);
+    const base = peer.sent;
+    peer.sent++;
+    this.stats.patchesSent++;
+    this.stats.lastPatchBytes = pj.length;
+    this.stats.patchBytes += pj.length;
+    return `{"type":"patch","seq":${peer.sent},"base":${base},"patch":${pj}}`;
   }
 
   private layoutMessage(s: LayoutState, layout: LayoutHost, seq: number): string {
     return JSON.stringify({ type: 'layout', seq, tree: s.tree, plugin: s.plugin, notice: s.notice, choices: layout.list() });
   }
 
+  /** The newest snapshot, compacted (made once per version, shared by every page). */
+  private compact(): ClientSnapshot {
+    const v = this.opts.core.state.version;
+    if (this.cache.version !== v || !this.cache.compact) this.cache = { version: v, json: '', compact: compactSnapshot(this.opts.core.state.get()) };
+    return this.cache.compact!;
+  }
+
   /** The newest snapshot, compacted, as JSON (made once per version, shared by every page). */
   private stateJson(): string {
-    const v = this.opts.core.state.version;
-    if (this.cache.version !== v) {
-      this.cache = { version: v, json: JSON.stringify(compactSnapshot(this.opts.core.state.get())) };
+    const c = this.compact();
+    if (!this.cache.json) {
+      this.cache.json = JSON.stringify(c);
       this.stats.lastSnapshotBytes = Buffer.byteLength(this.cache.json);
     }
     return this.cache.json;

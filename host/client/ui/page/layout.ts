@@ -63,35 +63,75 @@ function tabsNode(n: Extract<LayoutNode, { kind: 'tabs' }>, path: string, s: Cli
 
 // Widget memo: a widget is rebuilt only when the parts of the snapshot it
 // reads (or page-local state) changed; otherwise its previous VNode subtree is
-// reused as is and patch() skips it. At 200 snapshots/s most frames change
-// only the speaking lights and the level meter, so most widgets are skipped.
+// reused as is and patch() skips it. The page keeps the identity of every part
+// of the snapshot that did not change (patches, and share() for full
+// snapshots: ../patch.ts), so a slice is compared by identity (===), without
+// serialising it. A slice narrower than an array (the users' names for the
+// chat's conversation list) is derived once per array and compared as a string.
+// At 200 snapshots/s most frames change only the speaking lights, the meters
+// and the statistics, so the chat, devices, plugins and user widgets are skipped.
 type Slice = (s: ClientSnapshot) => unknown;
+
+/** f(x), computed once per object identity. */
+function per<T extends object>(f: (x: T) => string): (x: T) => string {
+  const cache = new WeakMap<T, string>();
+  return (x) => {
+    let v = cache.get(x);
+    if (v === undefined) cache.set(x, (v = f(x)));
+    return v;
+  };
+}
+/** Who can be written to (the chat's conversations) and where each user is. */
+const chatUsers = per((users: ClientSnapshot['users']) => users.map((u) => `${u.userId}:${u.channelId}:${u.username}`).join('\n'));
+/** The user chooser's options. */
+const userList = per((users: ClientSnapshot['users']) => users.map((u) => `${u.sessionId}:${u.username}`).join('\n'));
+const selected = (s: ClientSnapshot) => s.users.find((u) => u.sessionId === ui.selectedSession);
+
 const SLICES: Record<WidgetName, Slice[]> = {
   connect: [(s) => s.connection, (s) => s.servers],
   certificate: [(s) => s.connection.certificate, (s) => s.connection.fingerprint],
-  connection: [(s) => s.connection, (s) => s.self, (s) => [s.voice.rttMs, s.voice.lossPercent, s.voice.listenerLossPercent, s.voice.mode], (s) => (s.connection.nextRetryAt ? Math.ceil((s.connection.nextRetryAt - Date.now()) / 1000) : 0)],
+  connection: [(s) => s.connection, (s) => s.self, (s) => s.voice.rttMs, (s) => s.voice.lossPercent, (s) => s.voice.listenerLossPercent, (s) => s.voice.mode, (s) => (s.connection.nextRetryAt ? Math.ceil((s.connection.nextRetryAt - Date.now()) / 1000) : 0)],
   channels: [(s) => s.channels, (s) => s.users, (s) => s.speaking, (s) => s.self, (s) => s.requests],
-  chat: [(s) => s.chat, (s) => s.users, (s) => s.channels, (s) => s.self],
-  voice: [(s) => [s.audio.mode, s.audio.thresholdDb, s.audio.selfMute, s.audio.selfDeaf, s.audio.pttDown, s.audio.transmitting, Math.round(s.audio.inputLevelDb), s.pttKey]],
-  devices: [(s) => [s.audio.available, s.audio.input, s.audio.output, s.audio.loopback, s.audio.outputVolume]],
-  users: [(s) => s.users, (s) => s.self, (s) => s.voice.speakers, (s) => s.requests, (s) => s.speaking],
+  chat: [(s) => s.chat, (s) => chatUsers(s.users), (s) => s.channels, (s) => s.self],
+  voice: [(s) => s.audio.mode, (s) => s.audio.thresholdDb, (s) => s.audio.selfMute, (s) => s.audio.selfDeaf, (s) => s.audio.pttDown, (s) => s.audio.transmitting, (s) => Math.round(s.audio.inputLevelDb), (s) => s.pttKey],
+  devices: [(s) => s.audio.available, (s) => s.audio.input, (s) => s.audio.output, (s) => s.audio.loopback, (s) => s.audio.outputVolume],
+  users: [
+    (s) => userList(s.users),
+    (s) => s.self,
+    (s) => s.requests,
+    selected,
+    (s) => {
+      const u = selected(s);
+      return u ? s.voice.speakers.find((x) => x.sessionId === u.sessionId) : undefined;
+    },
+    (s) => {
+      const u = selected(s);
+      return !!u && s.speaking.includes(u.sessionId);
+    },
+  ],
   plugins: [(s) => s.plugins, (s) => s.clientPlugins],
   errors: [(s) => s.errors],
   stats: [(s) => s.voice, (s) => s.audio.clock, (s) => s.audio.cpu],
 };
-const memo = new Map<string, { sig: string; v: VElement }>();
-let frameCache = new Map<Slice, string>();
-export function beginFrame(): void {
-  frameCache = new Map();
+/**
+ * Figures that only a person reads (packet counters, jitter-buffer depths, the
+ * ping): redrawn at most every `ms`, not at the snapshot rate; what changes
+ * the meaning (a slice listed in `now`: the connection's status) is drawn at once.
+ * Speaking lights and the level meter are never held back.
+ */
+const THROTTLE: Partial<Record<WidgetName, { ms: number; now: number[] }>> = {
+  stats: { ms: 250, now: [] },
+  connection: { ms: 250, now: [0, 1, 5, 6] },
+};
+let throttleTimer = 0;
+const memo = new Map<string, { stamp: number; dense: boolean; vals: unknown[]; v: VElement; at: number }>();
+function sliceValues(w: WidgetName, s: ClientSnapshot): unknown[] {
+  return (SLICES[w] ?? []).map((f) => f(s));
 }
-function signature(w: WidgetName, s: ClientSnapshot, dense: boolean): string {
-  let sig = `${store.uiStamp}|${dense ? 1 : 0}`;
-  for (const f of SLICES[w] ?? []) {
-    let j = frameCache.get(f);
-    if (j === undefined) frameCache.set(f, (j = JSON.stringify(f(s)) ?? ''));
-    sig += '|' + j;
-  }
-  return sig;
+function sameValues(a: unknown[], b: unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  return true;
 }
 
 export function node(n: LayoutNode, path: string, s: ClientSnapshot, level: number): VChild {
@@ -118,9 +158,19 @@ export function node(n: LayoutNode, path: string, s: ClientSnapshot, level: numb
     case 'widget': {
       const r = WIDGET_RENDERERS[n.widget];
       if (!r) return h('p', { class: 'notice' }, `Unknown widget ${String(n.widget)}`);
-      const sig = signature(n.widget, s, !!n.dense);
+      const vals = sliceValues(n.widget, s);
+      const dense = !!n.dense;
       const hit = memo.get(path);
-      if (hit && hit.sig === sig) return hit.v;
+      const now = performance.now();
+      if (hit && hit.stamp === store.uiStamp && hit.dense === dense) {
+        if (sameValues(hit.vals, vals)) return hit.v;
+        const t = THROTTLE[n.widget];
+        if (t && now - hit.at < t.ms && t.now.every((i) => hit.vals[i] === vals[i])) {
+          // Held back: draw it when its interval is over, even if no snapshot comes.
+          if (!throttleTimer) throttleTimer = window.setTimeout(() => ((throttleTimer = 0), (store.dirty = true)), t.ms - (now - hit.at) + 1);
+          return hit.v;
+        }
+      }
       let out: Child;
       try {
         out = r(s, path.replace(/[^a-zA-Z0-9_-]/g, '_'), !!n.dense);
@@ -128,7 +178,7 @@ export function node(n: LayoutNode, path: string, s: ClientSnapshot, level: numb
         out = h('p', { class: 'notice', role: 'alert' }, `This part of the window failed to draw: ${(err as Error).message}`);
       }
       const v = h('div', { class: `widget w-${n.widget}${n.dense ? ' dense' : ''}`, 'data-widget': n.widget }, out);
-      memo.set(path, { sig, v });
+      memo.set(path, { stamp: store.uiStamp, dense, vals, v, at: now });
       if (memo.size > 200) memo.clear();
       return v;
     }

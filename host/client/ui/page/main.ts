@@ -3,12 +3,13 @@
 // and a requestAnimationFrame loop draws the newest state at most once per
 // frame, only when something changed. Nothing here waits on the network.
 import { builtinLayout } from '../builtin-layout.js';
-import { applyTheme, beginFrame, node } from './layout.js';
-import { invalidate, post, send, setSender, store, ui, type PageMessage } from './state.js';
+import { applyTheme, node } from './layout.js';
+import { invalidate, post, runFrameStart, send, setSender, store, ui, type PageMessage } from './state.js';
 import type { ClientSnapshot, LayoutTree } from './types.js';
 import { h, render, type VChild } from './vdom.js';
 import { isPttKey } from './widgets/index.js';
 import { emptySnapshot } from '../../core/snapshot.js';
+import { applyPatch, share, type Patch } from '../patch.js';
 
 declare global {
   interface Window {
@@ -22,6 +23,9 @@ declare global {
 // Incoming messages (host/client/ui/protocol.ts)
 //   {"type":"hello","protocol":1,"ackWindow":2}
 //   {"type":"snapshot","seq":N,"state":ClientSnapshot}   answered with {"type":"ack","seq":N} when drawn
+//   {"type":"patch","seq":N,"base":N-1,"patch":Patch}     the state of seq N as a patch (../patch.ts) on
+//       the state of seq N-1; applied in order, acked like a snapshot; one whose base is not the
+//       state held is answered with {"type":"resync"} (the core then sends a full snapshot)
 //   {"type":"layout","seq":N,"tree":LayoutTree,"plugin","notice","choices":[...]}
 //   {"type":"refused","reason":"..."}
 // Also accepted (fixtures, older cores): {"type":"snapshot","snapshot":...,"layout":...}.
@@ -54,7 +58,8 @@ function apply(raw: unknown): void {
       if (typeof m.seq === 'number') post({ type: 'ack', seq: m.seq });
       const snap = m.state ?? m.snapshot;
       if (!snap) return;
-      store.snapshot = snap;
+      // What did not change keeps its identity (the widgets' memo compares by identity).
+      store.snapshot = store.snapshot ? share(store.snapshot, snap) : snap;
       store.received++;
       if (m.layout && typeof m.layout === 'object') setLayout(m.layout);
       store.dirty = true;
@@ -96,27 +101,65 @@ function socketUrl(): string {
   u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const s = new URLSearchParams(location.search).get('s');
   if (s) u.searchParams.set('s', s);
+  // Patches instead of whole snapshots (host/client/ui/patch.ts).
+  u.searchParams.set('patch', '1');
   u.hash = '';
   return u.href;
 }
 
 const SNAPSHOT_HEAD = /^\{"type":"snapshot","seq":(\d+),"state":/;
-let pendingRaw: string | null = null;
-let pendingSeq = 0;
+const PATCH_HEAD = /^\{"type":"patch","seq":(\d+),"base":(\d+),/;
+/** The newest full snapshot not yet parsed, and the patches received after it (in order). */
+let pendingFull: { seq: number; raw: string } | null = null;
+let pendingPatches: { seq: number; base: number; raw: string }[] = [];
+/** Seq of the state in store.snapshot (what patches apply to). */
+let heldSeq = 0;
+/** A patch did not fit: patches are dropped until the full snapshot the core sends next. */
+let awaitingFull = false;
+
+function resync(): void {
+  awaitingFull = true;
+  pendingPatches = [];
+  post({ type: 'resync' });
+}
+
 function takePending(): void {
-  if (pendingRaw === null) return;
-  const raw = pendingRaw;
-  pendingRaw = null;
+  if (pendingFull === null && !pendingPatches.length) return;
+  const full = pendingFull;
+  const patches = pendingPatches;
+  pendingFull = null;
+  pendingPatches = [];
+  let state = store.snapshot;
+  let seq = heldSeq;
+  if (full) {
+    try {
+      const m = JSON.parse(full.raw) as Incoming;
+      if (m.state) {
+        state = state ? share(state, m.state) : m.state;
+        seq = full.seq;
+      }
+    } catch {
+      /* dropped; the next one replaces it */
+    }
+  }
+  for (const p of patches) {
+    try {
+      if (p.base !== seq || !state) throw new Error('not the state held');
+      const m = JSON.parse(p.raw) as { patch: Patch };
+      state = applyPatch(state, m.patch) as ClientSnapshot;
+      seq = p.seq;
+    } catch {
+      // Keep drawing what is held (it was consistent), and ask for a full snapshot.
+      resync();
+      break;
+    }
+  }
+  store.snapshot = state;
   // Acked when drawn, not when received: the core then sends about one
   // snapshot per frame the page draws (its credit is two un-acked), instead
   // of every one it can, most of which a newer one would replace unread.
-  post({ type: 'ack', seq: pendingSeq });
-  try {
-    const m = JSON.parse(raw) as Incoming;
-    if (m.state) store.snapshot = m.state;
-  } catch {
-    /* dropped; the next one replaces it */
-  }
+  if (seq !== heldSeq) post({ type: 'ack', seq });
+  heldSeq = seq;
 }
 
 function connectSocket(): void {
@@ -133,6 +176,11 @@ function connectSocket(): void {
     ws = new WebSocket(url);
     ws.onopen = () => {
       delay = 250;
+      // A new socket starts with a full snapshot and its own seq numbers.
+      pendingFull = null;
+      pendingPatches = [];
+      heldSeq = 0;
+      awaitingFull = false;
       store.link = 'open';
       for (const j of outbox.splice(0)) ws!.send(j);
       sendViewport();
@@ -145,8 +193,18 @@ function connectSocket(): void {
       const head = ev.data.slice(0, 64);
       const m = SNAPSHOT_HEAD.exec(head);
       if (m) {
-        pendingSeq = Number(m[1]);
-        pendingRaw = ev.data;
+        // A full snapshot replaces everything received before it.
+        pendingFull = { seq: Number(m[1]), raw: ev.data };
+        pendingPatches = [];
+        awaitingFull = false;
+        store.received++;
+        store.dirty = true;
+        return;
+      }
+      const pm = PATCH_HEAD.exec(head);
+      if (pm) {
+        // Every patch is applied, in order (each builds on the one before), when a frame draws.
+        if (!awaitingFull) pendingPatches.push({ seq: Number(pm[1]), base: Number(pm[2]), raw: ev.data });
         store.received++;
         store.dirty = true;
         return;
@@ -183,7 +241,9 @@ window.addEventListener('resize', () => {
   window.clearTimeout(vpTimer);
   vpTimer = window.setTimeout(() => {
     sendViewport();
-    invalidate();
+    // Redraw (the built-in layout follows the window), but no widget reads the
+    // window's size: their memo stays (invalidate() would rebuild every one).
+    store.dirty = true;
   }, 150);
 });
 
@@ -272,9 +332,10 @@ function layoutChooser(): VChild | null {
 }
 
 function draw(): void {
+  const t0 = performance.now();
   takePending();
+  const t1 = performance.now();
   const s = store.snapshot ?? emptySnapshot();
-  beginFrame();
   // Until the core has sent a layout (or in a fixture without one), the built-in layout.
   const tree = store.layout ?? builtinLayout(layoutInputOf(s));
   applyTheme(tree);
@@ -294,11 +355,17 @@ function draw(): void {
       node(tree.root, 'L', s, 2),
     ),
   ];
+  const t2 = performance.now();
   render(document.getElementById('app')!, children);
+  const ms = store.phaseMs;
+  ms.apply += t1 - t0;
+  ms.build += t2 - t1;
+  ms.patch += performance.now() - t2;
 }
 
 function frame(): void {
   requestAnimationFrame(frame);
+  runFrameStart();
   if (!store.dirty) return;
   store.dirty = false;
   store.frames++;
@@ -307,6 +374,7 @@ function frame(): void {
     draw();
     const dt = performance.now() - t0;
     store.drawMs = dt;
+    store.drawMsTotal += dt;
     if (dt > store.maxDrawMs) store.maxDrawMs = dt;
   } catch (err) {
     // Never leave the window blank or frozen: say so (outside the tree that failed), and try again next frame.

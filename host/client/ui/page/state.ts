@@ -4,7 +4,7 @@
 import type { ClientAction, ClientSnapshot, LayoutTree } from './types.js';
 
 /** What the page sends besides core actions (host/client/ui/protocol.ts). */
-export type PageMessage = { type: 'action'; action: ClientAction } | { type: 'ack'; seq: number } | { type: 'viewport'; width: number; height: number };
+export type PageMessage = { type: 'action'; action: ClientAction } | { type: 'ack'; seq: number } | { type: 'resync' } | { type: 'viewport'; width: number; height: number };
 
 export type Link = 'connecting' | 'open' | 'closed' | 'fixture';
 
@@ -25,6 +25,10 @@ export const store = {
   uiStamp: 0,
   drawMs: 0,
   maxDrawMs: 0,
+  /** Sum of every draw's time (ms): the bench divides it by `frames`. */
+  drawMsTotal: 0,
+  /** Of those: applying what arrived (parse, patches), building the widgets, patching the DOM. */
+  phaseMs: { apply: 0, build: 0, patch: 0 },
 };
 
 /** Page-local UI choices that survive re-renders. */
@@ -71,6 +75,25 @@ export function request(method: string, fields: Record<string, unknown>, what: s
   send({ type: 'request', method, fields, tag });
   invalidate();
   return tag;
+}
+
+const frameStart: (() => void)[] = [];
+/**
+ * Runs `f` at the start of the next animation frame, before anything is drawn:
+ * DOM reads that need layout (scroll positions) go there, where the layout of
+ * the frame before is still valid, instead of forcing one after the patch's writes.
+ */
+export function atFrameStart(f: () => void): void {
+  frameStart.push(f);
+}
+export function runFrameStart(): void {
+  for (const f of frameStart.splice(0)) {
+    try {
+      f();
+    } catch {
+      /* a detached element; nothing to do */
+    }
+  }
 }
 
 /** Something page-local changed (a tab, a selection, a draft choice): redraw, and bypass the widget memo. */

@@ -2,7 +2,7 @@
 import { h, type VChild, type VElement } from '../vdom.js';
 import { invalidate, request, send, ui } from '../state.js';
 import type { ChannelView, ClientSnapshot, UserSnapshot } from '../types.js';
-import { atLeast, button, isSpeaking, selfUser, type Role } from '../util.js';
+import { atLeast, button, selfUser, type Role } from '../util.js';
 import { requestResults, type Widget } from './shared.js';
 
 function channelChildren(channels: ChannelView[]): Map<number | null, ChannelView[]> {
@@ -88,110 +88,153 @@ function manageForm(s: ClientSnapshot, ch: ChannelView, idp: string): VElement {
 }
 
 /** One channel-tree row per user, rebuilt only when what it shows changed. */
-const userRows = new Map<string, { sig: string; v: VElement }>();
+const userRows = new Map<string, { u: UserSnapshot; sp: boolean; isMe: boolean; picked: boolean; sig: string; v: VElement }>();
+/** One channel (its row, users and sub-tree), reused when none of its parts changed. */
+const channelItems = new Map<string, { parts: unknown[]; v: VElement }>();
+/** One list of channels, reused when every channel in it was. */
+const channelLists = new Map<string, { items: VElement[]; v: VElement }>();
+const collator = new Intl.Collator();
+const byName = (a: UserSnapshot, b: UserSnapshot): number => collator.compare(a.username, b.username);
+
+function samePartsAs(a: unknown[] | undefined, b: unknown[]): boolean {
+  if (!a || a.length !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function userRow(u: UserSnapshot, sp: boolean, isMe: boolean, idp: string): VElement {
+  const picked = ui.selectedSession === u.sessionId;
+  const hit = userRows.get(`${idp}:${u.sessionId}`);
+  // The same user object (a patch left it alone) and the same light: nothing to do.
+  if (hit && hit.u === u && hit.sp === sp && hit.isMe === isMe && hit.picked === picked) return hit.v;
+  const sig = `${u.channelId}|${u.username}|${u.role}|${u.selfMute}|${u.selfDeaf}|${u.serverMute}|${u.localMuted}|${sp}|${isMe}|${picked}`;
+  if (hit && hit.sig === sig) {
+    hit.u = u;
+    return hit.v;
+  }
+  const states = [sp ? 'speaking' : '', u.serverMute ? 'server-muted' : '', u.selfDeaf ? 'deafened' : u.selfMute ? 'muted' : '', u.localMuted ? 'muted by you' : ''].filter(Boolean).join(', ');
+  const row = h(
+    'li',
+    { key: u.sessionId, class: `user${sp ? ' speaking' : ''}${isMe ? ' me' : ''}`, 'data-session': u.sessionId, 'data-speaking': sp ? 'true' : 'false' },
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'user-btn',
+        'aria-pressed': picked ? 'true' : 'false',
+        'aria-label': `${u.username}${isMe ? ' (you)' : ''}${u.role === 'guest' || u.role === 'member' ? '' : `, ${u.role}`}${states ? `, ${states}` : ''}`,
+        on: { click: () => ((ui.selectedSession = u.sessionId), invalidate()) },
+      },
+      h('span', { class: 'light', 'aria-hidden': 'true' }),
+      u.username,
+      isMe ? h('span', { class: 'muted', 'aria-hidden': 'true' }, ' (you)') : null,
+      u.role === 'admin' || u.role === 'moderator' ? h('span', { class: 'badge', 'aria-hidden': 'true' }, u.role === 'admin' ? 'admin' : 'mod') : null,
+    ),
+    h('span', { class: 'icons', 'aria-hidden': 'true' }, userIcons(u)),
+  );
+  if (userRows.size > 5000) userRows.clear();
+  userRows.set(`${idp}:${u.sessionId}`, { u, sp, isMe, picked, sig, v: row });
+  return row;
+}
+
+/** The users sorted by name: the order is kept while nobody's name (or session) changes, so most frames sort nothing. */
+let order: { names: string; ids: number[] } = { names: '', ids: [] };
+function byNameOrder(users: UserSnapshot[]): UserSnapshot[] {
+  let names = '';
+  for (const u of users) names += `${u.sessionId}:${u.username}\n`;
+  if (names !== order.names) order = { names, ids: users.slice().sort(byName).map((u) => u.sessionId) };
+  const by = new Map<number, UserSnapshot>();
+  for (const u of users) by.set(u.sessionId, u);
+  return order.ids.map((id) => by.get(id)!);
+}
 
 export const channelsW: Widget = (s, idp) => {
   if (!s.channels.length) return h('p', { class: 'muted' }, s.connection.status === 'connected' ? 'No channels.' : 'Connect to a server to see its channels.');
   const kids = channelChildren(s.channels);
   const byChannel = new Map<number, UserSnapshot[]>();
-  for (const u of s.users) {
+  for (const u of byNameOrder(s.users)) {
     const l = byChannel.get(u.channelId);
     if (l) l.push(u);
     else byChannel.set(u.channelId, [u]);
   }
+  const speaking = new Set(s.speaking);
   const me = s.self;
   const myChannel = selfUser(s)?.channelId;
   const canManage = atLeast(me?.role as Role | undefined, 'moderator');
+  if (channelItems.size > 2000) channelItems.clear();
+  if (channelLists.size > 2000) channelLists.clear();
   const tree = (parent: number | null, depth: number): VElement | null => {
     const list = kids.get(parent);
     if (!list) return null;
-    return h(
+    const items = list.map((ch) => {
+      const users = byChannel.get(ch.id) ?? [];
+      const here = ch.id === myChannel;
+      const canJoin = atLeast(me?.role as Role | undefined, ch.requiredRole as Role);
+      const rows = users.map((u) => userRow(u, u.speaking || speaking.has(u.sessionId), u.sessionId === me?.sessionId, idp));
+      const sub = tree(ch.id, depth + 1);
+      const managing = canManage && ui.manageChannel === ch.id;
+      // The manage form reads the live channel list and page state: never reused while open.
+      const parts = managing ? [NaN] : [ch, here, canJoin, canManage, ui.manageChannel === ch.id, sub, ...rows];
+      const ck = `${idp}:${ch.id}`;
+      const hit = channelItems.get(ck);
+      if (hit && samePartsAs(hit.parts, parts)) return hit.v;
+      const v = h(
+        'li',
+        { key: ch.id, class: here ? 'channel here' : 'channel' },
+        h(
+          'div',
+          { key: 'row', class: 'channel-row' },
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'join',
+              'aria-label': here ? `${ch.name}, your channel, ${users.length} ${users.length === 1 ? 'user' : 'users'}` : `Join ${ch.name}, ${users.length} ${users.length === 1 ? 'user' : 'users'}`,
+              'aria-current': here ? 'true' : undefined,
+              disabled: !canJoin && !here,
+              title: ch.description || undefined,
+              on: { click: () => !here && send({ type: 'join', channelId: ch.id }) },
+            },
+            ch.isVoice ? speakerIcon() : h('span', { class: 'ch-icon', 'aria-hidden': 'true' }, '#'),
+            ' ',
+            ch.name,
+            users.length ? h('span', { class: 'count', 'aria-hidden': 'true' }, ` ${users.length}`) : null,
+          ),
+          canManage
+            ? h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'icon-btn',
+                  'aria-label': `Manage ${ch.name}`,
+                  'aria-expanded': ui.manageChannel === ch.id ? 'true' : 'false',
+                  on: { click: () => ((ui.manageChannel = ui.manageChannel === ch.id ? null : ch.id), (ui.confirmDelete = null), invalidate()) },
+                },
+                '⚙',
+              )
+            : null,
+        ),
+        managing ? manageForm(s, ch, idp) : null,
+        // Its height while it is off-screen and not drawn (content-visibility, app.css): one row per user.
+        users.length ? h('ul', { key: `users-${ch.id}`, class: 'users', 'aria-label': `Users in ${ch.name}`, style: `contain-intrinsic-size:auto ${(users.length * 1.7).toFixed(1)}rem` }, rows) : null,
+        sub,
+      );
+      channelItems.set(ck, { parts, v });
+      return v;
+    });
+    const lk = `${idp}:${parent ?? 'root'}`;
+    const hit = channelLists.get(lk);
+    if (hit && samePartsAs(hit.items, items)) return hit.v;
+    const v = h(
       'ul',
       // Keyed: a channel's optional parts (manage form, users list, sub-tree) come and go, and
       // unkeyed siblings are matched by position, which would patch one list into another
       // (and move cached user rows with it: users drawn twice or missing).
       { key: `tree-${parent ?? 'root'}`, class: depth === 0 ? 'tree' : 'tree sub', role: depth === 0 ? undefined : 'group' },
-      list.map((ch) => {
-        const users = (byChannel.get(ch.id) ?? []).slice().sort((a, b) => a.username.localeCompare(b.username));
-        const here = ch.id === myChannel;
-        const canJoin = atLeast(me?.role as Role | undefined, ch.requiredRole as Role);
-        return h(
-          'li',
-          { key: ch.id, class: here ? 'channel here' : 'channel' },
-          h(
-            'div',
-            { key: 'row', class: 'channel-row' },
-            h(
-              'button',
-              {
-                type: 'button',
-                class: 'join',
-                'aria-label': here ? `${ch.name}, your channel, ${users.length} ${users.length === 1 ? 'user' : 'users'}` : `Join ${ch.name}, ${users.length} ${users.length === 1 ? 'user' : 'users'}`,
-                'aria-current': here ? 'true' : undefined,
-                disabled: !canJoin && !here,
-                title: ch.description || undefined,
-                on: { click: () => !here && send({ type: 'join', channelId: ch.id }) },
-              },
-              ch.isVoice ? speakerIcon() : h('span', { class: 'ch-icon', 'aria-hidden': 'true' }, '#'),
-              ' ',
-              ch.name,
-              users.length ? h('span', { class: 'count', 'aria-hidden': 'true' }, ` ${users.length}`) : null,
-            ),
-            canManage
-              ? h(
-                  'button',
-                  {
-                    type: 'button',
-                    class: 'icon-btn',
-                    'aria-label': `Manage ${ch.name}`,
-                    'aria-expanded': ui.manageChannel === ch.id ? 'true' : 'false',
-                    on: { click: () => ((ui.manageChannel = ui.manageChannel === ch.id ? null : ch.id), (ui.confirmDelete = null), invalidate()) },
-                  },
-                  '⚙',
-                )
-              : null,
-          ),
-          canManage && ui.manageChannel === ch.id ? manageForm(s, ch, idp) : null,
-          users.length
-            ? h(
-                'ul',
-                { key: `users-${ch.id}`, class: 'users', 'aria-label': `Users in ${ch.name}` },
-                users.map((u) => {
-                  const sp = isSpeaking(s, u);
-                  const isMe = u.sessionId === me?.sessionId;
-                  const sig = `${u.channelId}|${u.username}|${u.role}|${u.selfMute}|${u.selfDeaf}|${u.serverMute}|${u.localMuted}|${sp}|${isMe}|${ui.selectedSession === u.sessionId}`;
-                  const hit = userRows.get(`${idp}:${u.sessionId}`);
-                  if (hit && hit.sig === sig) return hit.v;
-                  const states = [sp ? 'speaking' : '', u.serverMute ? 'server-muted' : '', u.selfDeaf ? 'deafened' : u.selfMute ? 'muted' : '', u.localMuted ? 'muted by you' : ''].filter(Boolean).join(', ');
-                  const row = h(
-                    'li',
-                    { key: u.sessionId, class: `user${sp ? ' speaking' : ''}${isMe ? ' me' : ''}`, 'data-session': u.sessionId, 'data-speaking': sp ? 'true' : 'false' },
-                    h(
-                      'button',
-                      {
-                        type: 'button',
-                        class: 'user-btn',
-                        'aria-pressed': ui.selectedSession === u.sessionId ? 'true' : 'false',
-                        'aria-label': `${u.username}${isMe ? ' (you)' : ''}${u.role === 'guest' || u.role === 'member' ? '' : `, ${u.role}`}${states ? `, ${states}` : ''}`,
-                        on: { click: () => ((ui.selectedSession = u.sessionId), invalidate()) },
-                      },
-                      h('span', { class: 'light', 'aria-hidden': 'true' }),
-                      u.username,
-                      isMe ? h('span', { class: 'muted', 'aria-hidden': 'true' }, ' (you)') : null,
-                      u.role === 'admin' || u.role === 'moderator' ? h('span', { class: 'badge', 'aria-hidden': 'true' }, u.role === 'admin' ? 'admin' : 'mod') : null,
-                    ),
-                    h('span', { class: 'icons', 'aria-hidden': 'true' }, userIcons(u)),
-                  );
-                  if (userRows.size > 5000) userRows.clear();
-                  userRows.set(`${idp}:${u.sessionId}`, { sig, v: row });
-                  return row;
-                }),
-              )
-            : null,
-          tree(ch.id, depth + 1),
-        );
-      }),
+      items,
     );
+    channelLists.set(lk, { items, v });
+    return v;
   };
   return h('nav', { 'aria-label': 'Channels', class: 'channels' }, tree(null, 0), requestResults(s, /^(rename|create|move|delete) /));
 };

@@ -1,6 +1,6 @@
 // Channel chat with its history, and direct messages.
-import { h } from '../vdom.js';
-import { invalidate, send, ui } from '../state.js';
+import { h, type VElement } from '../vdom.js';
+import { atFrameStart, invalidate, send, ui } from '../state.js';
 import type { ChatMessageView } from '../types.js';
 import { button, selfUser, when } from '../util.js';
 import { input, type Widget } from './shared.js';
@@ -9,9 +9,34 @@ function chatLogHook(el: HTMLElement, created: boolean): void {
   const st = el as HTMLElement & { __last?: string; __stick?: boolean };
   const last = el.lastElementChild?.getAttribute('data-id') ?? '';
   if (created || st.__last !== last) {
-    if (created || st.__stick !== false) el.scrollTop = el.scrollHeight;
+    // Scrolled at the start of the next frame, when the layout of this one is
+    // done: reading scrollHeight now, after the patch's writes, would force a
+    // synchronous layout of the whole page in the middle of the draw.
+    if (created || st.__stick !== false) atFrameStart(() => {
+      if (el.isConnected) el.scrollTop = el.scrollHeight;
+    });
     st.__last = last;
   }
+}
+
+/** A message's row, made once per message and chat widget (a VNode is drawn in one place only). */
+const msgRows = new Map<string, WeakMap<ChatMessageView, { mine: boolean; v: VElement }>>();
+const collator = new Intl.Collator();
+function msgRow(m: ChatMessageView, mine: boolean, idp: string): VElement {
+  let rows = msgRows.get(idp);
+  if (!rows) msgRows.set(idp, (rows = new WeakMap()));
+  const hit = rows.get(m);
+  if (hit && hit.mine === mine) return hit.v;
+  const v = h(
+    'li',
+    { key: m.id, 'data-id': String(m.id), class: mine ? 'msg mine' : 'msg' },
+    h('span', { class: 'who' }, m.senderName),
+    ' ',
+    h('time', { datetime: new Date(m.createdAt).toISOString(), class: 'muted' }, when(m.createdAt)),
+    h('div', { class: 'text' }, m.text),
+  );
+  rows.set(m, { mine, v });
+  return v;
 }
 
 export const chatW: Widget = (s, idp) => {
@@ -55,7 +80,7 @@ export const chatW: Widget = (s, idp) => {
         'select',
         { id: `${idp}-to`, value: String(target), on: { change: (e) => ((ui.chatTarget = (e.target as HTMLSelectElement).value === 'channel' ? 'channel' : Number((e.target as HTMLSelectElement).value)), invalidate()) } },
         h('option', { key: 'channel', value: 'channel' }, `Channel: ${channel?.name ?? ''}`),
-        [...others].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => h('option', { key: id, value: String(id) }, `Direct: ${name}`)),
+        [...others].sort((a, b) => collator.compare(a[1], b[1])).map(([id, name]) => h('option', { key: id, value: String(id) }, `Direct: ${name}`)),
       ),
       target === 'channel' ? button('Load older messages', () => send({ type: 'chat.history', channelId: mine.channelId, ...(oldest ? { beforeId: oldest } : {}), limit: 50 })) : null,
     ),
@@ -71,16 +96,7 @@ export const chatW: Widget = (s, idp) => {
         on: { scroll: (e) => { const el = e.currentTarget as HTMLElement & { __stick?: boolean }; el.__stick = el.scrollHeight - el.scrollTop - el.clientHeight < 30; } },
       },
       msgs.length ? null : h('li', { key: 'empty', class: 'muted' }, target === 'channel' ? 'No messages in this channel yet.' : 'No direct messages yet.'),
-      msgs.map((m) =>
-        h(
-          'li',
-          { key: m.id, 'data-id': String(m.id), class: m.senderId === me.userId ? 'msg mine' : 'msg' },
-          h('span', { class: 'who' }, m.senderName),
-          ' ',
-          h('time', { datetime: new Date(m.createdAt).toISOString(), class: 'muted' }, when(m.createdAt)),
-          h('div', { class: 'text' }, m.text),
-        ),
-      ),
+      msgs.map((m) => msgRow(m, m.senderId === me.userId, idp)),
     ),
     h(
       'form',

@@ -156,8 +156,10 @@ export const statsW: Widget = (s) => {
           h(
             'tbody',
             null,
+            // By position, not by voice token: when who is speaking changes (every frame at
+            // 200 snapshots/s), the rows' text changes instead of rows being removed and created.
             s.voice.speakers.map((sp) =>
-              h('tr', { key: sp.token }, h('th', { scope: 'row' }, sp.username ?? `#${sp.token}`), h('td', null, ms(sp.depthMs)), h('td', null, ms(sp.targetMs)), h('td', null, ms(sp.jitterMs)), h('td', null, ms(sp.playoutDelayMs)), h('td', null, sp.received), h('td', null, sp.late), h('td', null, sp.lost), h('td', null, sp.fecRecovered), h('td', null, sp.concealed)),
+              h('tr', null, h('th', { scope: 'row' }, sp.username ?? `#${sp.token}`), h('td', null, ms(sp.depthMs)), h('td', null, ms(sp.targetMs)), h('td', null, ms(sp.jitterMs)), h('td', null, ms(sp.playoutDelayMs)), h('td', null, sp.received), h('td', null, sp.late), h('td', null, sp.lost), h('td', null, sp.fecRecovered), h('td', null, sp.concealed)),
             ),
           ),
         )
