@@ -20,6 +20,7 @@ import { Hub } from './hub.js';
 import { Admission, type Ticket } from './admission.js';
 import { normalizeIp } from './ip.js';
 import { VoiceLane } from './voice/voice-lane.js';
+import { MemoryHousekeeping } from './memory.js';
 import { PluginManager } from './plugins/plugin-manager.js';
 import { CountingLoginGuard, OpsCounters } from '../ops/counters.js';
 import { startMonitoring, type Monitoring } from '../ops/monitoring.js';
@@ -61,6 +62,8 @@ export class HearthServer {
   /** Admitted sockets still in their handshake, by "address:port" (unique while connected). */
   private readonly handshaking = new Map<string, Ticket>();
   private sweepTimer: NodeJS.Timeout | null = null;
+  /** glibc malloc tuning and trimming after bursts of connections (memory.ts). */
+  readonly memory = new MemoryHousekeeping();
   private readonly connections = new Set<Connection>();
   private nextConnId = 1;
   /** Monitoring counters no other module keeps (host/ops/counters.ts). */
@@ -82,6 +85,7 @@ export class HearthServer {
 
   async start(): Promise<StartedInfo> {
     const cfg = this.config;
+    this.memory.tune();
     mkdirSync(cfg.dataDir, { recursive: true });
     if (!this.log) {
       this.hostLogger = await createLogger({ dir: join(cfg.dataDir, 'logs'), ...cfg.log });
@@ -213,6 +217,7 @@ export class HearthServer {
     }
     const ip = ticket.ip;
     const connId = this.nextConnId++;
+    this.memory.noteChange(Date.now());
     const log = this.log.child({ conn: connId, ip });
     const conn = new Connection(socket, ip, connId, this.config, log, (c, m) => dispatch(this.ctx, c, m));
     this.connections.add(conn);
@@ -224,6 +229,7 @@ export class HearthServer {
     });
     conn.onClose((code) => {
       this.connections.delete(conn);
+      this.memory.noteChange(Date.now());
       this.counters.connectionClosed(code);
       log.info('connection closed');
     });
@@ -248,6 +254,7 @@ export class HearthServer {
     const now = Date.now();
     for (const c of this.connections) c.checkTimers(now);
     this.ctx.guard.sweep(now);
+    this.memory.tick(now);
   }
 
   /** Connections whose TLS handshake is done (logged in or not). */

@@ -2,10 +2,10 @@
   "targets": [
     {
       "target_name": "hearth_sendmmsg",
-      "sources": ["sendmmsg.c"],
+      "sources": ["sendmmsg.c", "malloc-tuning.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-fvisibility=hidden"],
       "conditions": [
-        ["OS!='linux'", { "sources!": ["sendmmsg.c"], "sources": ["unsupported.c"] }]
+        ["OS!='linux'", { "sources!": ["sendmmsg.c", "malloc-tuning.c"], "sources": ["unsupported.c"] }]
       ]
     }
   ]

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "malloc-tuning.h"
 
 #define HEADER_BYTES 20
 #define NONCE_BYTES 12
@@ -276,6 +277,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     {"seal", NULL, seal, NULL, NULL, NULL, napi_default, NULL},
     {"send", NULL, send_, NULL, NULL, NULL, napi_default, NULL},
     {"sealAndSend", NULL, seal_and_send, NULL, NULL, NULL, napi_default, NULL},
+    {"tuneMalloc", NULL, malloc_tune, NULL, NULL, NULL, napi_default, NULL},
+    {"trimMalloc", NULL, malloc_trim_, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   napi_value v;
