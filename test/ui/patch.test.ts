@@ -11,18 +11,7 @@ import * as assert from 'uvu/assert';
 import { emptySnapshot, type ClientSnapshot } from '../../host/client/core/snapshot.js';
 import { compactSnapshot } from '../../host/client/ui/compact.js';
 import { applyPatch, diff, PatchError, share, type Patch } from '../../host/client/ui/patch.js';
-
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../host/dsp/room.js'; // mulberry32: seeded, so a failure can be replayed
 
 const asJson = (v: unknown): unknown => JSON.parse(JSON.stringify(v) ?? 'null');
 const wire = (p: Patch): Patch => JSON.parse(JSON.stringify(p)) as Patch;
