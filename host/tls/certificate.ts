@@ -2,12 +2,10 @@
 // kept in <data>/tls, unless the admin points at their own files. Clients pin
 // the SHA-256 fingerprint of the certificate (TOFU), so it must stay stable
 // across restarts: we never regenerate an existing pair.
-import { webcrypto, X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-// Loaded only to generate a certificate (first run): @peculiar/x509 and its
-// ASN.1 stack cost a running server several MB of memory it never uses again.
-import type * as X509 from '@peculiar/x509';
 
 export interface TlsIdentity {
   key: string;
@@ -24,24 +22,20 @@ export function fingerprintOf(certPemOrDer: string | Buffer): string {
   return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
 }
 
-async function generate(commonName: string): Promise<{ key: string; cert: string }> {
-  const x509: typeof X509 = await import('@peculiar/x509');
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof X509.cryptoProvider.set>[0]);
-  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const now = new Date();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
-    name: `CN=${commonName.replace(/[,=+<>#;"\\]/g, '_')}`,
-    notBefore: new Date(now.getTime() - 60_000),
-    notAfter: new Date(now.getTime() + 20 * 365 * 24 * 3600_000),
-    signingAlgorithm: alg,
-    keys: keys as unknown as Parameters<typeof X509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
-    extensions: [new x509.BasicConstraintsExtension(false, undefined, true)],
+// The pair is made in a short-lived worker thread: @peculiar/x509 and its ASN.1
+// stack would otherwise stay in the server's heap for its whole life (about 1 MB
+// resident after a first run, issue 12); the worker's isolate is freed when it exits.
+function generate(commonName: string): Promise<{ key: string; cert: string }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./generate-worker.js', import.meta.url), { workerData: { commonName } });
+    let result: { key: string; cert: string } | null = null;
+    worker.once('message', (m: { key: string; cert: string }) => (result = m));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (result !== null) resolve(result);
+      else reject(new Error(`tls: certificate generation failed (worker exited with code ${code})`));
+    });
   });
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8).toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`;
-  return { key: keyPem, cert: cert.toString('pem') + '\n' };
 }
 
 export async function loadOrCreateIdentity(opts: {

@@ -5,7 +5,7 @@
 // full derivation live in docs/PROTOCOL.md section 12.
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import type { chacha20poly1305 as NobleChaCha } from '@noble/ciphers/chacha.js';
 
 export const HEADER_BYTES = 20;
 export const TAG_BYTES = 16;
@@ -17,6 +17,19 @@ export const MAX_DATAGRAM_BYTES = HEADER_BYTES + MAX_PAYLOAD_BYTES + TAG_BYTES;
 export const VOICE_SECRET_BYTES = 32;
 export const VOICE_KEY_BYTES = 32;
 export const MAX_U64 = 0xffff_ffff_ffff_ffffn;
+
+// @noble/ciphers is the pure-JS reference backend (vectors, no native code); a
+// server on sodium never touches it, so it is loaded on first use rather than at
+// start: about 1 MB of resident memory a server does not need (issue 12). Node 20.19+
+// loads this ESM-only package through require().
+let nobleChaCha: typeof NobleChaCha | null = null;
+function noble(): typeof NobleChaCha {
+  if (nobleChaCha === null) {
+    const m = createRequire(import.meta.url)('@noble/ciphers/chacha.js') as { chacha20poly1305: typeof NobleChaCha };
+    nobleChaCha = m.chacha20poly1305;
+  }
+  return nobleChaCha;
+}
 
 export const VOICE_KDF_SALT = 'hearth-voice-v1';
 export const VOICE_KDF_INFO_C2S = 'client->server';
@@ -243,7 +256,7 @@ export class VoiceCipher {
     }
     if (this.#noble) {
       // Encrypts straight into dst; TypedArray.set copes with payload aliasing dst.
-      chacha20poly1305(this.#key, nonce, header).encrypt(payload, dst.subarray(at, at + plen + TAG_BYTES));
+      noble()(this.#key, nonce, header).encrypt(payload, dst.subarray(at, at + plen + TAG_BYTES));
       return;
     }
     // node:crypto cannot re-key or re-nonce a cipher object, so one per packet
@@ -308,7 +321,7 @@ export class VoiceCipher {
         // Noble verifies the tag before writing any plaintext, so a failed
         // in-place open leaves the datagram untouched.
         const payload = out === undefined ? Buffer.allocUnsafe(plen) : out.subarray(0, plen);
-        chacha20poly1305(this.#key, nonce, header).decrypt(d.subarray(HEADER_BYTES, len), payload);
+        noble()(this.#key, nonce, header).decrypt(d.subarray(HEADER_BYTES, len), payload);
         return payload;
       }
       const dc = createDecipheriv(NODE_ALG, this.#key, nonce, NODE_OPTIONS);
