@@ -126,7 +126,12 @@ test('effect: builds, applies gain and the soft limiter to a 960-sample frame (b
     assert.equal(info.hooks, ['on_audio_raw']);
     const frame = new Float32Array(960);
     for (let i = 0; i < 960; i++) frame[i] = ((i % 11) - 5) / 10; // -0.5 .. 0.5
-    const out = await host.callAudio('my-effect', frame);
+    // A call over the manifest's callMs comes back 'late' (the frame is bypassed, by
+    // design); on a busy 2-core CI machine the first calls of a fresh sandbox can be. What
+    // this test is about is the effect's output, so it takes the first of a few calls that
+    // finished in time.
+    let out = await host.callAudio('my-effect', frame);
+    for (let i = 0; i < 5 && out.status === 'late'; i++) out = await host.callAudio('my-effect', frame);
     assert.is(out.status, 'ok');
     const samples = out.status === 'ok' ? out.value : new Float32Array(0);
     assert.is(samples.length, 960);
