@@ -40,15 +40,21 @@ const HANG: i32 = 10;
 let hang: i32 = 0;
 
 export const gains = new StaticArray<f32>(BINS);
+/** The two-step gain before any floor: one of the learned gain's features (model.ts). */
+export const classic = new StaticArray<f32>(BINS);
+/** This hop's power over its noise estimate in 280 Hz – 4 kHz (the hop VAD's statistic; a model feature). */
+export let vadRatio: f32 = 1;
 /** |Ŝ|² of the previous hop (the clean-speech estimate), for the decision-directed rule. */
 const cleanPrev = new StaticArray<f32>(BINS);
 
 export function gainReset(): void {
   for (let k = 0; k < BINS; k++) {
     unchecked((gains[k] = 1));
+    unchecked((classic[k] = 1));
     unchecked((cleanPrev[k] = 0));
   }
   hang = 0;
+  vadRatio = 1;
 }
 
 /** Fills `gains` from this hop's periodogram and noise estimate; gmin is the floor (linear amplitude). */
@@ -60,6 +66,7 @@ export function computeGains(power: StaticArray<f32>, noise: StaticArray<f32>, g
     py += unchecked(power[k]);
     pn += unchecked(noise[k]);
   }
+  vadRatio = pn > 0 ? py / pn : 1e6;
   if (py > VAD_RATIO * pn) hang = HANG;
   else if (hang > 0) hang--;
   const floor = hang > 0 ? max<f32>(gmin, SPEECH_FLOOR) : gmin;
@@ -72,6 +79,7 @@ export function computeGains(power: StaticArray<f32>, noise: StaticArray<f32>, g
     const xi2 = g1 * g1 * gamma;
     const g = xi2 / (1 + xi2);
     unchecked((cleanPrev[k] = g * g * p));
+    unchecked((classic[k] = g));
     unchecked((gains[k] = k == 0 ? gmin : max<f32>(g, floor)));
   }
 }

@@ -19,6 +19,7 @@ import { config, inputF32Into, outputF32, Kind, frameGet, frameSet, statSet } fr
 import { fft, fftInit, NFFT } from "./fft";
 import { BINS, noise, noiseReset, noiseUpdate, presence } from "./noise-estimate";
 import { computeGains, gainReset, gains } from "./gain";
+import { modelGains, modelReset } from "./model";
 
 export { hearth_frame_buffer } from "../../sdk/assembly/index";
 
@@ -29,6 +30,8 @@ const WIN: i32 = 960;
 const SILENCE: f32 = 1e-10;
 
 let enabled = true;
+/** The learned gain in bins 1..255 (model.ts); false: the classic rule everywhere. */
+let learned = true;
 let gmin: f32 = <f32>Math.pow(10, -30.0 / 20.0);
 let configured = false;
 
@@ -55,6 +58,7 @@ function init(): void {
   for (let n = 0; n < WIN; n++) unchecked((window[n] = <f32>Math.sin((Math.PI * <f64>n) / <f64>WIN)));
   noiseReset();
   gainReset();
+  modelReset();
   for (let i = 0; i < 3 * WIN; i++) unchecked((history[i] = 0));
   for (let i = 0; i < 3 * HOP; i++) unchecked((tail[i] = 0));
   for (let i = 0; i < 16; i++) statSet(i, NaN);
@@ -68,6 +72,8 @@ function readConfig(): void {
   if (cfg === null) return;
   const e = cfg.get("enabled");
   if (e !== null && e.kind == Kind.Bool) enabled = e.b;
+  const l = cfg.get("learnedGain");
+  if (l !== null && l.kind == Kind.Bool) learned = l.b;
   const a = cfg.get("maxAttenuationDb");
   if (a !== null && a.kind == Kind.Number) {
     const db = Math.min(Math.max(a.n, 0), 60);
@@ -139,6 +145,11 @@ function processFrame(): void {
     // the minimum search, to zero for the next 1.5 s.
     if (total > SILENCE) noiseUpdate(power);
     computeGains(power, noise, gmin);
+    // The model's history (log SNR, phase, band context) skips digital silence
+    // too: a muted or not yet started input says nothing about speech, and a
+    // hop of it would stay in the context for 120 ms. Its output is silence
+    // whatever the gains are.
+    if (learned && total > SILENCE) modelGains(power, re, im, gains, gmin);
     for (let k = 0; k < BINS; k++) {
       unchecked((lastGains[hop * BINS + k] = gains[k]));
       en += <f64>unchecked(noise[k]);

@@ -60,7 +60,11 @@ export function utterances(perSentence = 2, seed = 7) {
   return out;
 }
 
-/** Seeded noise of one colour: white, pink (Kellet's filter), brown (leaky integrator), or a random tilt between them. */
+/**
+ * Seeded noise of one colour: white, pink (Kellet's filter), voss (pink by the
+ * Voss–McCartney row sum: another pink with its own ripple), brown (leaky
+ * integrator), or a random tilt between them.
+ */
 export function makeNoise(kind, len, seed) {
   const u = rng(seed);
   const g = gaussian(u);
@@ -68,8 +72,20 @@ export function makeNoise(kind, len, seed) {
   let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, br = 0;
   const leak = 0.995 + 0.004 * u();
   const mixW = [u(), u(), u()];
+  const ROWS = 16;
+  const rows = new Float64Array(ROWS);
+  let rowSum = 0;
   for (let i = 0; i < len; i++) {
     const w = g();
+    if (kind === 'voss') {
+      // Row r is redrawn every 2^(r+1) samples (at the index's lowest set bit), plus white on top.
+      const r = Math.min(31 - Math.clz32((i + 1) & -(i + 1)), ROWS - 1);
+      const v = g();
+      rowSum += v - rows[r];
+      rows[r] = v;
+      x[i] = (rowSum + w) / 4;
+      continue;
+    }
     b0 = 0.99886 * b0 + w * 0.0555179;
     b1 = 0.99332 * b1 + w * 0.0750759;
     b2 = 0.969 * b2 + w * 0.153852;
@@ -91,11 +107,11 @@ export function makeNoise(kind, len, seed) {
  * Mixtures of ~11 s: 0.3–0.6 s of noise first, then three utterances with
  * 0.15–0.9 s gaps (so noise-only stretches occur, as in a call), in one noise
  * at an SNR (active level over the noise's mean power, as the bench defines
- * it: 0–15 dB, and 15% of them 20–35 dB so clean speech is seen too).
+ * it: 0–15 dB; 15% of them at 20–35 dB and 10% at 40–60 dB, so clean speech is seen too).
  */
 export function mixtures(utts, { seed = 11, repeats = 2 } = {}) {
   const u = rng(seed);
-  const kinds = ['pink', 'brown', 'white', 'tilt'];
+  const kinds = ['pink', 'brown', 'voss', 'white', 'tilt', 'pink', 'brown', 'voss'];
   const groups = [];
   for (let i = 0; i + 3 <= utts.length; i += 3) groups.push(utts.slice(i, i + 3));
   const out = [];
@@ -119,7 +135,9 @@ export function mixtures(utts, { seed = 11, repeats = 2 } = {}) {
       const sg = 10 ** ((-35 + 20 * u() - activeLevelDbfs(speech)) / 20);
       for (let i = 0; i < len; i++) speech[i] *= sg;
       const kind = kinds[n % kinds.length];
-      const snr = u() < 0.15 ? 20 + 15 * u() : 15 * u();
+      // 10% nearly clean (40–60 dB: a quiet room, which the suppressor must leave alone), 15% at 20–35 dB, the rest 0–15 dB.
+      const pick = u();
+      const snr = pick < 0.1 ? 40 + 20 * u() : pick < 0.25 ? 20 + 15 * u() : 15 * u();
       const noise = makeNoise(kind, len, 1000 + n);
       const ng = 10 ** ((activeLevelDbfs(speech) - levelDbfs(noise) - snr) / 20);
       for (let i = 0; i < len; i++) noise[i] *= ng;

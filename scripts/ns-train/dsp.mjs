@@ -1,9 +1,10 @@
 // A float64 JavaScript copy of the ns guest (guests/ns): STFT, noise
-// estimate, classic two-step gain, the learned gain's features and the MLP.
-// It is groundwork for a trainer (not written yet, see README.md here): with no
-// model it reproduces the shipped guest's bench figures to the last digit
-// (the guest is f32, this is f64); the guest is what ships and what the bench
-// measures.
+// estimate, classic two-step gain, the learned gain's features, its context
+// network and its bin network. train.mjs trains on what this computes. With
+// no model it reproduces the classic rule's bench figures to the last digit;
+// with the committed weights, the guest's to about 0.01 dB (the guest is f32
+// and sums its SIMD lanes in another order; test/dsp/ns-model.test.ts checks
+// it). The guest is what ships and what the bench measures.
 //
 // Every constant and every step here must match guests/ns/{noise-estimate,
 // gain,model,index}.ts. If you change one, change the other.
@@ -18,10 +19,38 @@ const SILENCE = 1e-10;
 // ---- the learned gain's shape (guests/ns/model.ts) ----
 /** Bins 1..KMAX-1 (47 Hz – 12 kHz) get the learned gain; bin 0 the floor, the rest the classic rule. */
 export const KMAX = 256;
-export const NF = 20;
-export const NH = 16;
+export const NF = Number(process.env.NS_NF ?? 38);
+export const NH = Number(process.env.NS_NH ?? 32);
+/** The log-SNR arrays reach KMAX + WIDE (the widest neighbourhood a feature reads). */
+export const WIDE = 8;
+export const A_LEN = KMAX + WIDE;
+/** Bands of the hop-level SNR features: 94 Hz – 1 kHz, 1–3, 3–8, 8–12 kHz (bins [lo, hi)). */
+export const BANDS = [[2, 22], [22, 65], [65, 171], [171, 256]];
+/**
+ * The hop-context network: the mean log SNR of CTX_BANDS bands (about a third of an octave
+ * wide from 1 kHz up, 2–3 bins below) over the last CTX_HOPS hops, and the hop VAD feature,
+ * go through NE hidden units once per hop; their outputs are extra inputs of every bin's
+ * network (the same for every bin of a hop). NE = 0: no context network.
+ */
+export const CTX_EDGES = [1, 3, 5, 7, 9, 12, 15, 19, 24, 30, 38, 48, 60, 76, 96, 122, 160, 205, 256];
+export const CTX_BANDS = CTX_EDGES.length - 1;
+export const CTX_HOPS = Number(process.env.NS_CTX_HOPS ?? 12);
+/** Context inputs: band means of a over CTX_HOPS hops, feature 16, band means of the phase coherence (this hop). */
+export const HX = Number(process.env.NS_NF ?? 38) > 35 ? CTX_BANDS * CTX_HOPS + 1 + CTX_BANDS : CTX_BANDS * CTX_HOPS + 1;
+/** Bins whose phase coherence is computed (features 35..37 read k−1..k+1). */
+export const C_LEN = KMAX + 1;
+export const NE = Number(process.env.NS_NE ?? 16);
+/** The bin network's inputs: NF features, then the NE context outputs. */
+export const NIN = NF + NE;
 /** The model's gain range: [FLOOR_T, 1] (−30 dB, the default maxAttenuationDb); the configured floor clamps it further. */
-export const LN_FLOOR_T = Math.log(10 ** (-30 / 20));
+export const FLOOR_T_DB = Number(process.env.NS_FLOOR_DB ?? 30);
+export const LN_FLOOR_T = Math.log(10 ** (-FLOOR_T_DB / 20));
+/**
+ * The output's top: ln gain = LN_FLOOR_T + σ(z)·(LN_TOP − LN_FLOOR_T), and the gain is then
+ * clamped to ≤ 1. A top a little over 0 lets the model reach unity gain at a finite z (with the
+ * top at 0, strong speech bins came out 0.5–1 dB low and so did the speech level).
+ */
+export const LN_TOP = Number(process.env.NS_TOP ?? 0.1);
 
 /** tanh by its [3/2] Padé form, clamped where it reaches ±1 with zero slope (cheap in wasm; the model is trained with it). */
 export function act(x) {
@@ -64,7 +93,24 @@ export class NsCopy {
     this.a0 = new Float64Array(BINS);
     this.a1 = new Float64Array(BINS);
     this.a2 = new Float64Array(BINS);
+    this.a3 = new Float64Array(BINS);
+    this.a4 = new Float64Array(BINS);
+    this.peak = new Float64Array(BINS);
+    // phase coherence: the last hop's spectrum, its phase step, and the coherence itself
+    this.yRe = new Float64Array(C_LEN);
+    this.yIm = new Float64Array(C_LEN);
+    this.dRe = new Float64Array(C_LEN);
+    this.dIm = new Float64Array(C_LEN);
+    this.coh = new Float64Array(C_LEN);
+    this.cohSlow = new Float64Array(C_LEN);
     this.aSlow = new Float64Array(BINS);
+    this.aSlower = new Float64Array(BINS);
+    this.wide0 = new Float64Array(BINS);
+    this.wide1 = new Float64Array(BINS);
+    this.band = new Float64Array(BANDS.length);
+    this.bandSlow = new Float64Array(BANDS.length);
+    this.vadSlow = 0;
+    this.ctx = new Float64Array(CTX_BANDS * CTX_HOPS);
   }
 
   noiseUpdate(p) {
@@ -141,20 +187,90 @@ export class NsCopy {
     }
   }
 
-  /** Shifts the log-SNR history and computes this hop's (guests/ns/model.ts updateFeatures). */
+  /** Shifts the log-SNR history and computes this hop's (guests/ns/model.ts). */
   updateFeatures(p) {
-    const t = this.a2;
+    const t = this.a4;
+    this.a4 = this.a3;
+    this.a3 = this.a2;
     this.a2 = this.a1;
     this.a1 = this.a0;
     this.a0 = t;
-    for (let k = 0; k < KMAX + 2; k++) {
+    const tw = this.wide1;
+    this.wide1 = this.wide0;
+    this.wide0 = tw;
+    for (let k = 0; k < A_LEN; k++) {
       const a = Math.min(Math.max(Math.log(Math.max(p[k], 1e-30) / Math.max(this.noise[k], 1e-20)), -5), 10) * 0.2;
       this.a0[k] = a;
       this.aSlow[k] = 0.9 * this.aSlow[k] + 0.1 * a;
+      this.aSlower[k] = 0.98 * this.aSlower[k] + 0.02 * a;
+      this.peak[k] = Math.max(a, this.peak[k] - 0.05);
+    }
+    for (let k = 1; k < KMAX; k++) {
+      let sum = 0;
+      const lo = Math.max(k - WIDE, 0);
+      for (let j = lo; j <= k + WIDE; j++) sum += this.a0[j];
+      this.wide0[k] = sum / (k + WIDE - lo + 1);
+    }
+    BANDS.forEach(([lo, hi], b) => {
+      let sum = 0;
+      for (let k = lo; k < hi; k++) sum += this.a0[k];
+      this.band[b] = sum / (hi - lo);
+      this.bandSlow[b] = 0.9 * this.bandSlow[b] + 0.1 * this.band[b];
+    });
+    this.fVad = Math.min(Math.max(Math.log(Math.max(this.vad, 1e-30)), -3), 6) * 0.3;
+    this.vadSlow = 0.95 * this.vadSlow + 0.05 * this.fVad;
+    // The context history, newest first: shift by one hop, then this hop's band means.
+    this.ctx.copyWithin(CTX_BANDS, 0, CTX_BANDS * (CTX_HOPS - 1));
+    for (let b = 0; b < CTX_BANDS; b++) {
+      let sum = 0;
+      for (let k = CTX_EDGES[b]; k < CTX_EDGES[b + 1]; k++) sum += this.a0[k];
+      this.ctx[b] = sum / (CTX_EDGES[b + 1] - CTX_EDGES[b]);
     }
   }
 
-  /** Writes bin k's NF features into f[at, at+NF). */
+  /**
+   * Phase coherence of each bin: cos of the phase's second difference over the last three
+   * hops, φ(t) − 2φ(t−1) + φ(t−2). A steady sinusoid (a voice harmonic) advances its phase by
+   * the same step every hop, so the second difference is 0 and the coherence near 1; noise
+   * gives a random angle, coherence 0 on average. The bin's expected step 2πk·HOP/NFFT cancels
+   * in the difference, so no frequency estimate is needed. Computed as the angle of
+   * d(t)·conj(d(t−1)), d(t) = Y(t)·conj(Y(t−1)), without a single atan2.
+   */
+  updateCoherence(Y) {
+    for (let k = 0; k < C_LEN; k++) {
+      const re = Y.re[k];
+      const im = Y.im[k];
+      const dr = re * this.yRe[k] + im * this.yIm[k];
+      const di = im * this.yRe[k] - re * this.yIm[k];
+      const cr = dr * this.dRe[k] + di * this.dIm[k];
+      const mag = Math.hypot(dr, di) * Math.hypot(this.dRe[k], this.dIm[k]);
+      const c = mag > 1e-30 ? cr / mag : 0;
+      this.coh[k] = c;
+      this.cohSlow[k] = 0.7 * this.cohSlow[k] + 0.3 * c;
+      this.yRe[k] = re;
+      this.yIm[k] = im;
+      this.dRe[k] = dr;
+      this.dIm[k] = di;
+    }
+  }
+
+  /** Writes the context network's HX inputs into x[at, at+HX). */
+  hopInputs(x, at) {
+    for (let i = 0; i < CTX_BANDS * CTX_HOPS; i++) x[at + i] = this.ctx[i];
+    x[at + CTX_BANDS * CTX_HOPS] = this.fVad;
+    if (HX > CTX_BANDS * CTX_HOPS + 1) {
+      for (let b = 0; b < CTX_BANDS; b++) {
+        let sum = 0;
+        for (let k = CTX_EDGES[b]; k < CTX_EDGES[b + 1]; k++) sum += this.coh[k];
+        x[at + CTX_BANDS * CTX_HOPS + 1 + b] = sum / (CTX_EDGES[b + 1] - CTX_EDGES[b]);
+      }
+    }
+  }
+
+  /**
+   * Writes bin k's NF features into f[at, at+NF) (the list is in guests/ns/model.ts).
+   * 16 and 23..31 are the same for every bin of a hop.
+   */
   features(k, f, at) {
     for (let d = -2; d <= 2; d++) {
       const j = Math.max(k + d, 0);
@@ -163,32 +279,61 @@ export class NsCopy {
       f[at + 12 + d] = this.a2[j];
     }
     f[at + 15] = Math.log(Math.max(this.classic[k], 1e-4)) * 0.2;
-    f[at + 16] = Math.min(Math.max(Math.log(Math.max(this.vad, 1e-30)), -3), 6) * 0.3;
+    f[at + 16] = this.fVad;
     f[at + 17] = k / KMAX;
     f[at + 18] = this.aSlow[k];
     f[at + 19] = Math.min(Math.max(Math.log(Math.max(this.noise[k], 1e-20) / this.noiseMean), -8), 8) * 0.1;
+    f[at + 20] = this.aSlower[k];
+    f[at + 21] = this.wide0[k];
+    f[at + 22] = this.wide1[k];
+    for (let b = 0; b < BANDS.length; b++) {
+      f[at + 23 + b] = this.band[b];
+      f[at + 27 + b] = this.bandSlow[b];
+    }
+    f[at + 31] = this.vadSlow;
+    if (NF > 32) {
+      f[at + 32] = this.a3[k];
+      f[at + 33] = this.a4[k];
+      f[at + 34] = this.peak[k];
+    }
+    if (NF > 35) {
+      f[at + 35] = this.coh[k];
+      f[at + 36] = (this.coh[k - 1] + this.coh[k] + this.coh[k + 1]) / 3;
+      f[at + 37] = this.cohSlow[k];
+    }
   }
 
-  prepareFeatures(p) {
+  prepareFeatures(p, Y) {
     this.updateFeatures(p);
+    this.updateCoherence(Y);
     let s = 0;
     for (let k = 1; k < KMAX; k++) s += this.noise[k];
     this.noiseMean = Math.max(s / (KMAX - 1), 1e-20);
   }
 }
 
-/** The MLP's log gain for one feature vector (weights: { w1[NH*NF], b1[NH], w2[NH], b2 }). */
+/** The context network's outputs for one hop's inputs x (weights { we[NE*HX], be[NE] }) into e[0, NE). */
+export function contextOut(m, x, at, e, eAt) {
+  for (let q = 0; q < NE; q++) {
+    let u = m.be[q];
+    const row = q * HX;
+    for (let i = 0; i < HX; i++) u += m.we[row + i] * x[at + i];
+    e[eAt + q] = act(u);
+  }
+}
+
+/** The bin network's log gain for one input vector of NIN (weights: { w1[NH*NIN], b1[NH], w2[NH], b2 }). */
 export function mlpLogGain(m, f, at, h = new Float64Array(NH)) {
   let z = m.b2;
   for (let j = 0; j < NH; j++) {
     let u = m.b1[j];
-    const row = j * NF;
-    for (let i = 0; i < NF; i++) u += m.w1[row + i] * f[at + i];
+    const row = j * NIN;
+    for (let i = 0; i < NIN; i++) u += m.w1[row + i] * f[at + i];
     h[j] = act(u);
     z += m.w2[j] * h[j];
   }
   const s = 1 / (1 + Math.exp(-z));
-  return (1 - s) * LN_FLOOR_T;
+  return LN_FLOOR_T + s * (LN_TOP - LN_FLOOR_T);
 }
 
 /**
@@ -207,8 +352,9 @@ export function run(mix, { speech = null, noise = null, model = null, gminDb = 3
   const tails = chans.map(() => new Float64Array(HOP));
   const outs = chans.map(() => new Float32Array(hops * HOP));
   const specs = chans.map(() => ({ re: new Float64Array(NFFT), im: new Float64Array(NFFT) }));
-  const f = new Float64Array(NF);
+  const f = new Float64Array(NIN);
   const h = new Float64Array(NH);
+  const hx = new Float64Array(HX);
   for (let t = 0; t < hops; t++) {
     chans.forEach((x, c) => {
       const hs = hist[c];
@@ -228,12 +374,18 @@ export function run(mix, { speech = null, noise = null, model = null, gminDb = 3
     }
     if (total > SILENCE) st.noiseUpdate(st.power);
     st.classicGains(st.power);
-    st.prepareFeatures(st.power);
-    onHop?.(st, t, Y, speech ? specs[1] : null);
-    if (model) {
+    // As the guest: the model's history skips digital silence (no training sample comes from it).
+    const audible = total > SILENCE;
+    if (audible) st.prepareFeatures(st.power, Y);
+    if (audible) onHop?.(st, t, Y, speech ? specs[1] : null);
+    if (model && audible) {
+      if (NE > 0) {
+        st.hopInputs(hx, 0);
+        contextOut(model, hx, 0, f, NF);
+      }
       for (let k = 1; k < KMAX; k++) {
         st.features(k, f, 0);
-        st.gains[k] = Math.max(Math.exp(mlpLogGain(model, f, 0, h)), st.gmin);
+        st.gains[k] = Math.max(Math.min(Math.exp(mlpLogGain(model, f, 0, h)), 1), st.gmin);
       }
     }
     if (!synth) continue;

@@ -29,15 +29,16 @@ interface Bar {
   distortionDb: number;
 }
 
-// Measured (docs/DSP.md "Measured"): pink5 20.42 dB / 13.09 dB (issue target
-// distortion ≤ 10: not met); brown5 26.33 dB / 9.33 dB (met: ≤ 10 is the
-// issue's own threshold here); brown0 26.61 dB / 10.38 dB. The attenuation bar
-// is the issue's 20 dB for the 5 dB cases. STOI must not fall below the noisy
-// input's, the speech level must stay within ±1 dB (both issue targets).
+// Measured (docs/DSP.md "Measured", the learned gain): pink5 21.87 dB /
+// 10.87 dB (issue target distortion ≤ 10: not met; the classic rule alone
+// gives 13.09); brown5 26.93 dB / 6.71 dB; brown0 26.93 dB / 8.01 dB. The
+// attenuation bar is the issue's 20 dB for the 5 dB cases. STOI must not fall
+// below the noisy input's, the speech level must stay within ±1 dB (both
+// issue targets).
 const BAR: Record<string, Bar> = {
-  pink5: { attenuationDb: 20, distortionDb: 13.6 },
-  brown5: { attenuationDb: 20, distortionDb: 10 },
-  brown0: { attenuationDb: 25.5, distortionDb: 11 },
+  pink5: { attenuationDb: 20, distortionDb: 11.3 },
+  brown5: { attenuationDb: 20, distortionDb: 7.2 },
+  brown0: { attenuationDb: 25.5, distortionDb: 8.5 },
 };
 
 function failures(name: string, f: NsFigures): string[] {
@@ -82,11 +83,12 @@ test('broken suppressors fail the same bar: pass-through, a uniform −30 dB gai
   assert.ok(failures('pink5', measureNs(pink5, { output: zero, speech: zero, noise: zero })).length > 0, 'silence fails');
 });
 
-test('brown5: the bar (distortion ≤ 10 dB, attenuation ≥ 20 dB) fails a pass-through and a suppressor with only a 10 dB floor', async () => {
+test('brown5: the bar (distortion ≤ 7.2 dB, attenuation ≥ 20 dB) fails a pass-through and a suppressor with only a 10 dB floor', async () => {
   const off = measureNs(brown5, await runNsShadow(brown5.speech, brown5.noise, { manifest: files.manifest, wasm: files.wasm, config: { enabled: false } }));
   assert.ok(failures('brown5', off).some((m) => m.startsWith('distortion')), `pass-through: ${JSON.stringify(off)}`);
-  // A 10 dB floor leaves the noise: it fails on attenuation. (Its distortion, 8.2 dB, is lower than the
-  // shipped 9.3: the log-spectral distance alone favours a shallow floor, so the two bars go together.)
+  // A 10 dB floor leaves the noise: it fails on attenuation. (The log-spectral distance alone
+  // favours a shallow floor: with the classic rule a 10 dB floor scored 8.2 dB against its 9.3 at
+  // 30 dB, so the two bars go together.)
   const shallow = measureNs(brown5, await runNsShadow(brown5.speech, brown5.noise, { manifest: files.manifest, wasm: files.wasm, config: { maxAttenuationDb: 10 } }));
   assert.ok(failures('brown5', shallow).some((m) => m.startsWith('attenuation')), `maxAttenuationDb 10: ${JSON.stringify(shallow)}`);
 });
@@ -97,13 +99,16 @@ test('maxAttenuationDb bounds the attenuation', async () => {
   assert.ok(f.attenuationDb <= 10.3 && f.attenuationDb >= 8, `maxAttenuationDb 10: ${f.attenuationDb} dB`);
 });
 
-test('clean speech alone is left alone: level within 0.5 dB, STOI above 0.99', async () => {
+// Measured on speech-a alone: level −0.36 dB, STOI 0.989, distortion 1.18 dB (the classic rule:
+// −0.08 dB, 0.997, 5.32 dB; on speech-b the classic rule's STOI is 0.987, the learned gain's 0.982).
+test('clean speech alone is left alone: level within 0.5 dB, STOI at least 0.98, distortion under 3 dB', async () => {
   const silence = new Float32Array(speech.length);
   const r = await runNsShadow(speech, silence, { manifest: files.manifest, wasm: files.wasm });
   const c = makeNsCase('clean', speech, silence, 0);
   const f = measureNs({ ...c, noise: silence }, r);
   assert.ok(Math.abs(f.speechLevelDb) <= 0.5, `speech level ${f.speechLevelDb} dB`);
-  assert.ok(f.stoi >= 0.99, `STOI ${f.stoi}`);
+  assert.ok(f.stoi >= 0.98, `STOI ${f.stoi}`);
+  assert.ok(f.distortionDb <= 3, `distortion ${f.distortionDb} dB`);
 });
 
 test('the noise estimate follows a noise that steps up 10 dB, within 3 s', async () => {
