@@ -184,6 +184,15 @@ function act(x: f32): f32 {
   return (x * (27 + x2)) / (27 + 9 * x2);
 }
 
+/** The mean of x over bins [lo, hi). */
+// @ts-ignore: decorator
+@inline
+function meanOver(x: StaticArray<f32>, lo: i32, hi: i32): f32 {
+  let s: f32 = 0;
+  for (let k = lo; k < hi; k++) s += unchecked(x[k]);
+  return s / <f32>(hi - lo);
+}
+
 /** act on four lanes. Clamping to ±3 first is exact: the Padé form is 1 at 3. */
 // @ts-ignore: decorator
 @inline
@@ -223,11 +232,7 @@ function updateFeatures(power: StaticArray<f32>, re: StaticArray<f32>, im: Stati
     unchecked((wide0[k] = sum / <f32>(k + WIDE - lo + 1)));
   }
   for (let b = 0; b < NBANDS; b++) {
-    const lo = unchecked(BAND_LO[b]);
-    const hi = unchecked(BAND_HI[b]);
-    let s: f32 = 0;
-    for (let k = lo; k < hi; k++) s += unchecked(a0[k]);
-    const m = s / <f32>(hi - lo);
+    const m = meanOver(a0, unchecked(BAND_LO[b]), unchecked(BAND_HI[b]));
     unchecked((band[b] = m));
     unchecked((bandSlow[b] = 0.9 * bandSlow[b] + 0.1 * m));
   }
@@ -235,21 +240,14 @@ function updateFeatures(power: StaticArray<f32>, re: StaticArray<f32>, im: Stati
   vadSlow = 0.95 * vadSlow + 0.05 * fVad;
   // Context: shift the band history by one hop, add this hop's, run the context units.
   for (let i = CTX_BANDS * CTX_HOPS - 1; i >= CTX_BANDS; i--) unchecked((ctx[i] = ctx[i - CTX_BANDS]));
+  const cohAt = CTX_BANDS * CTX_HOPS + 1;
   for (let b = 0; b < CTX_BANDS; b++) {
     const lo = unchecked(CTX_EDGES[b]);
     const hi = unchecked(CTX_EDGES[b + 1]);
-    let s: f32 = 0;
-    for (let k = lo; k < hi; k++) s += unchecked(a0[k]);
-    unchecked((ctx[b] = s / <f32>(hi - lo)));
+    unchecked((ctx[b] = meanOver(a0, lo, hi)));
+    unchecked((ctx[cohAt + b] = meanOver(coh, lo, hi)));
   }
-  unchecked((ctx[CTX_BANDS * CTX_HOPS] = fVad));
-  for (let b = 0; b < CTX_BANDS; b++) {
-    const lo = unchecked(CTX_EDGES[b]);
-    const hi = unchecked(CTX_EDGES[b + 1]);
-    let s: f32 = 0;
-    for (let k = lo; k < hi; k++) s += unchecked(coh[k]);
-    unchecked((ctx[CTX_BANDS * CTX_HOPS + 1 + b] = s / <f32>(hi - lo)));
-  }
+  unchecked((ctx[cohAt - 1] = fVad));
   for (let q = 0; q < NE; q++) {
     const row = q * HX;
     let u: f32 = unchecked(BE[q]);

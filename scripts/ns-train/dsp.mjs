@@ -19,7 +19,7 @@ const SILENCE = 1e-10;
 // ---- the learned gain's shape (guests/ns/model.ts) ----
 /** Bins 1..KMAX-1 (47 Hz – 12 kHz) get the learned gain; bin 0 the floor, the rest the classic rule. */
 export const KMAX = 256;
-export const NF = Number(process.env.NS_NF ?? 38);
+export const NF = 38;
 export const NH = Number(process.env.NS_NH ?? 32);
 /** The log-SNR arrays reach KMAX + WIDE (the widest neighbourhood a feature reads). */
 export const WIDE = 8;
@@ -36,7 +36,7 @@ export const CTX_EDGES = [1, 3, 5, 7, 9, 12, 15, 19, 24, 30, 38, 48, 60, 76, 96,
 export const CTX_BANDS = CTX_EDGES.length - 1;
 export const CTX_HOPS = Number(process.env.NS_CTX_HOPS ?? 12);
 /** Context inputs: band means of a over CTX_HOPS hops, feature 16, band means of the phase coherence (this hop). */
-export const HX = Number(process.env.NS_NF ?? 38) > 35 ? CTX_BANDS * CTX_HOPS + 1 + CTX_BANDS : CTX_BANDS * CTX_HOPS + 1;
+export const HX = CTX_BANDS * CTX_HOPS + 1 + CTX_BANDS;
 /** Bins whose phase coherence is computed (features 35..37 read k−1..k+1). */
 export const C_LEN = KMAX + 1;
 export const NE = Number(process.env.NS_NE ?? 16);
@@ -258,12 +258,10 @@ export class NsCopy {
   hopInputs(x, at) {
     for (let i = 0; i < CTX_BANDS * CTX_HOPS; i++) x[at + i] = this.ctx[i];
     x[at + CTX_BANDS * CTX_HOPS] = this.fVad;
-    if (HX > CTX_BANDS * CTX_HOPS + 1) {
-      for (let b = 0; b < CTX_BANDS; b++) {
-        let sum = 0;
-        for (let k = CTX_EDGES[b]; k < CTX_EDGES[b + 1]; k++) sum += this.coh[k];
-        x[at + CTX_BANDS * CTX_HOPS + 1 + b] = sum / (CTX_EDGES[b + 1] - CTX_EDGES[b]);
-      }
+    for (let b = 0; b < CTX_BANDS; b++) {
+      let sum = 0;
+      for (let k = CTX_EDGES[b]; k < CTX_EDGES[b + 1]; k++) sum += this.coh[k];
+      x[at + CTX_BANDS * CTX_HOPS + 1 + b] = sum / (CTX_EDGES[b + 1] - CTX_EDGES[b]);
     }
   }
 
@@ -291,16 +289,12 @@ export class NsCopy {
       f[at + 27 + b] = this.bandSlow[b];
     }
     f[at + 31] = this.vadSlow;
-    if (NF > 32) {
-      f[at + 32] = this.a3[k];
-      f[at + 33] = this.a4[k];
-      f[at + 34] = this.peak[k];
-    }
-    if (NF > 35) {
-      f[at + 35] = this.coh[k];
-      f[at + 36] = (this.coh[k - 1] + this.coh[k] + this.coh[k + 1]) / 3;
-      f[at + 37] = this.cohSlow[k];
-    }
+    f[at + 32] = this.a3[k];
+    f[at + 33] = this.a4[k];
+    f[at + 34] = this.peak[k];
+    f[at + 35] = this.coh[k];
+    f[at + 36] = (this.coh[k - 1] + this.coh[k] + this.coh[k + 1]) / 3;
+    f[at + 37] = this.cohSlow[k];
   }
 
   prepareFeatures(p, Y) {
