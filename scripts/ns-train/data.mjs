@@ -5,7 +5,7 @@
 // repository). Needs espeak-ng and sox on PATH (a developer tool: CI only
 // builds the committed weights).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { gaussian, rng } from '../../dist/host/dsp/room.js';
 import { activeLevelDbfs, levelDbfs } from '../../dist/host/dsp/spectral.js';
@@ -50,9 +50,15 @@ export function utterances(perSentence = 2, seed = 7) {
       const speed = 130 + Math.floor(u() * 41);
       const file = join(CACHE, `utt-${i}-${r}-${voice.replace(/[^a-z0-9]/gi, '_')}-${speed}.wav`);
       if (!existsSync(file)) {
-        const raw = `${file}.raw.wav`;
+        // Written under this process's own names and renamed into place (atomic on one
+        // file system): two training runs started together share the cache, and the
+        // slower one must never read a half-written WAV.
+        const raw = `${file}.${process.pid}.raw.wav`;
+        const tmp = `${file}.${process.pid}.tmp.wav`;
         execFileSync('espeak-ng', ['-v', voice, '-s', String(speed), '-w', raw, text]);
-        execFileSync('sox', [raw, '-r', '48000', '-c', '1', '-b', '16', file]);
+        execFileSync('sox', [raw, '-r', '48000', '-c', '1', '-b', '16', tmp]);
+        renameSync(tmp, file);
+        rmSync(raw, { force: true });
       }
       out.push({ sentence: i, voice, speed, x: readWav16(file).x });
     }
