@@ -12,7 +12,7 @@ import { pluginBuild, PluginDevError, pluginNew, PLUGIN_KINDS } from '../../host
 import { PluginError } from '../../host/plugins/errors.js';
 import { sha256Hex } from '../../host/plugins/manifest.js';
 import { PluginHost, type PluginAction } from '../../host/plugins/runtime.js';
-import { captureLogger, repoRoot } from './helpers.js';
+import { captureLogger, repoRoot, sleep } from './helpers.js';
 
 const test = suite('plugins: plugin new / build');
 
@@ -133,7 +133,7 @@ test('effect: builds, applies gain and the soft limiter to a 960-sample frame (b
     // comes back 'busy', so it waits a little before it asks again.
     let out = await host.callAudio('my-effect', frame);
     for (let i = 0; i < 10 && (out.status === 'late' || out.status === 'busy'); i++) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       out = await host.callAudio('my-effect', frame);
     }
     assert.is(out.status, 'ok');
