@@ -9,6 +9,7 @@
 // Every constant and every step here must match guests/ns/{noise-estimate,
 // gain,model,index}.ts. If you change one, change the other.
 import { fftInPlace } from '../../dist/host/dsp/spectral.js';
+import { pitchOf } from './pitch.mjs';
 
 export const NFFT = 1024;
 export const BINS = 513;
@@ -19,7 +20,13 @@ const SILENCE = 1e-10;
 // ---- the learned gain's shape (guests/ns/model.ts) ----
 /** Bins 1..KMAX-1 (47 Hz – 12 kHz) get the learned gain; bin 0 the floor, the rest the classic rule. */
 export const KMAX = 256;
-export const NF = 38;
+/**
+ * Experimental (not in the guest): NS_PITCH=oracle adds two features from a pitch track of
+ * the clean speech (an upper bound of what a pitch estimate could be worth): the voicing v
+ * and v·cos(2π·f(k)/f0), 1 on a harmonic and −1 between two.
+ */
+export const PITCH = process.env.NS_PITCH ?? '';
+export const NF = 38 + (PITCH ? 2 : 0);
 export const NH = Number(process.env.NS_NH ?? 32);
 /** The log-SNR arrays reach KMAX + WIDE (the widest neighbourhood a feature reads). */
 export const WIDE = 8;
@@ -110,6 +117,8 @@ export class NsCopy {
     this.band = new Float64Array(BANDS.length);
     this.bandSlow = new Float64Array(BANDS.length);
     this.vadSlow = 0;
+    this.f0 = 150;
+    this.voicing = 0;
     this.ctx = new Float64Array(CTX_BANDS * CTX_HOPS);
   }
 
@@ -295,6 +304,10 @@ export class NsCopy {
     f[at + 35] = this.coh[k];
     f[at + 36] = (this.coh[k - 1] + this.coh[k] + this.coh[k + 1]) / 3;
     f[at + 37] = this.cohSlow[k];
+    if (PITCH) {
+      f[at + 38] = this.voicing * Math.cos((2 * Math.PI * k * 48000) / (NFFT * this.f0));
+      f[at + 39] = this.voicing;
+    }
   }
 
   prepareFeatures(p, Y) {
@@ -360,6 +373,11 @@ export function run(mix, { speech = null, noise = null, model = null, gminDb = 3
       for (let n = 0; n < WIN; n++) re[n] = hs[n] * st.win[n];
       fftInPlace(re, im);
     });
+    if (PITCH === 'oracle' && speech) {
+      const p = pitchOf(hist[1]);
+      st.f0 = p.f0;
+      st.voicing = p.voicing;
+    }
     const Y = specs[0];
     let total = 0;
     for (let k = 0; k < BINS; k++) {
