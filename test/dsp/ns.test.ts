@@ -29,9 +29,9 @@ interface Bar {
   distortionDb: number;
 }
 
-// Measured (docs/DSP.md "Measured", the learned gain): pink5 21.87 dB /
-// 10.87 dB (issue target distortion ≤ 10: not met; the classic rule alone
-// gives 13.09); brown5 26.93 dB / 6.71 dB; brown0 26.93 dB / 8.01 dB. The
+// Measured (docs/DSP.md "Measured", the learned gain): pink5 25.24 dB /
+// 10.44 dB (issue target distortion ≤ 10: not met; the classic rule alone
+// gives 12.86); brown5 28.62 dB / 6.48 dB; brown0 29.11 dB / 7.65 dB. The
 // attenuation bar is the issue's 20 dB for the 5 dB cases. STOI must not fall
 // below the noisy input's, the speech level must stay within ±1 dB (both
 // issue targets).
