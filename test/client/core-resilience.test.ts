@@ -42,7 +42,10 @@ test('a main thread busy 200 ms of every second makes no audio frame late and no
   // engine that waited on the busy main thread would be late ~50 times (10 frames a second).
   for (const [who, c] of [['A', r.a], ['B', r.b]] as const) {
     assert.ok(c.lateFrames! <= 3, `${who}: ${c.lateFrames} late frames`);
-    assert.ok(c.maxLateMs! < 20, `${who}: a tick ran ${c.maxLateMs} ms late (a whole frame)`);
+    // Counted over the busy window only. (maxLateMs is the lifetime maximum, start-up and
+    // connecting included: a fresh-clone run once failed on a 23 ms tick from before the
+    // window, with no late frame in it.)
+    assert.is(c.frameLateTicks, 0, `${who}: ${c.frameLateTicks} ticks ran a whole frame late (the latest since start: ${c.maxLateMs} ms)`);
   }
   assert.is(r.a.underruns, 0, 'A: underruns');
   assert.is(r.b.underruns, 0, 'B: underruns');

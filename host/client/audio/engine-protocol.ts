@@ -102,7 +102,7 @@ export interface GuestReport {
 
 export interface EngineReport {
   at: number;
-  clock: { ticks: number; lateFrames: number; catchUpFrames: number; skippedFrames: number; maxLateMs: number; underruns: number };
+  clock: { ticks: number; lateFrames: number; catchUpFrames: number; skippedFrames: number; maxLateMs: number; frameLateTicks: number; underruns: number };
   input: { levelDb: number; peakDb: number; gateOpen: boolean; transmitting: boolean; device: DeviceStatus | null };
   output: { levelDb: number; device: DeviceStatus | null };
   speakers: SpeakerReport[];

@@ -21,7 +21,10 @@ export interface ClockStats {
   ticks: number;
   lateFrames: number;
   catchUpFrames: number;
+  /** The latest any tick has run since the clock started (start-up included: not a per-window figure). */
   maxLateMs: number;
+  /** Ticks that ran a whole frame (FRAME_MS) or more late. A counter, so a window's count is a difference of two reports. */
+  frameLateTicks: number;
   /** Ticks skipped after the thread was held up for more than MAX_CATCHUP frames. */
   skippedFrames: number;
 }
@@ -32,7 +35,7 @@ export class FrameClock {
   private startAt = 0;
   private n = 0;
   private running = false;
-  readonly stats: ClockStats = { ticks: 0, lateFrames: 0, catchUpFrames: 0, maxLateMs: 0, skippedFrames: 0 };
+  readonly stats: ClockStats = { ticks: 0, lateFrames: 0, catchUpFrames: 0, maxLateMs: 0, frameLateTicks: 0, skippedFrames: 0 };
 
   /** `tick(index, dueMs)`: dueMs is the tick's nominal time on this thread's performance clock. */
   constructor(private readonly tick: (index: number, dueMs: number) => void) {}
@@ -97,6 +100,7 @@ export class FrameClock {
       const late = performance.now() - due;
       if (late > this.stats.maxLateMs) this.stats.maxLateMs = late;
       if (late > LATE_MS) this.stats.lateFrames++;
+      if (late >= FRAME_MS) this.stats.frameLateTicks++;
       if (!first) this.stats.catchUpFrames++;
       first = false;
       this.stats.ticks++;
